@@ -1,0 +1,101 @@
+"""manifest.json and hacs.json hold what Home Assistant's loader and HACS require.
+
+hassfest cannot run here, so the manifest is loaded through Home Assistant's own
+loader and checked against the rules hassfest and HACS apply to a custom integration.
+"""
+
+import json
+from pathlib import Path
+import tomllib
+from typing import Any, get_args
+
+from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
+from homeassistant import config_entries
+from homeassistant.const import __version__ as HA_VERSION
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import Manifest, async_get_integration
+
+from custom_components.blink_wallet.const import DOMAIN
+
+REPO = Path(__file__).parent.parent
+INTEGRATION_DIR = REPO / "custom_components" / DOMAIN
+
+# hassfest's accepted IoT classes, taken from Home Assistant's own constants.
+IOT_CLASSES = {
+    value
+    for name, value in vars(config_entries).items()
+    if name.startswith("CONN_CLASS_") and name != "CONN_CLASS_UNKNOWN"
+}
+# What HACS accepts in hacs.json (https://hacs.xyz/docs/publish/start#hacsjson).
+HACS_KEYS = {
+    "name",
+    "content_in_root",
+    "zip_release",
+    "filename",
+    "hide_default_branch",
+    "country",
+    "homeassistant",
+    "hacs",
+    "persistent_directory",
+    "render_readme",
+}
+
+
+def _json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _repository_url() -> str:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    url: str = pyproject["project"]["urls"]["Repository"]
+    return url
+
+
+async def test_home_assistant_loads_the_manifest(hass: HomeAssistant) -> None:
+    integration = await async_get_integration(hass, DOMAIN)
+
+    assert not integration.is_built_in
+    assert integration.name == "Blink Wallet"
+    assert integration.config_flow
+    assert integration.integration_type == "service"
+    assert integration.iot_class == "cloud_push"
+    assert integration.requirements == []
+    # The loader blocks a custom integration without a valid version; hold it to semver.
+    assert integration.version is not None
+    assert AwesomeVersion(integration.version).strategy is AwesomeVersionStrategy.SEMVER
+
+
+def test_manifest_follows_hassfest_rules() -> None:
+    manifest = _json(INTEGRATION_DIR / "manifest.json")
+
+    assert manifest["domain"] == INTEGRATION_DIR.name
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:]), "hassfest wants the other keys sorted"
+    assert set(keys) <= set(Manifest.__annotations__)
+    assert manifest["iot_class"] in IOT_CLASSES
+    assert manifest["integration_type"] in get_args(
+        Manifest.__annotations__["integration_type"]
+    )
+    assert all(owner.startswith("@") for owner in manifest["codeowners"])
+    assert manifest["documentation"] == _repository_url()
+    assert manifest["issue_tracker"] == f"{_repository_url()}/issues"
+
+
+def test_hacs_json_is_valid_and_names_the_tested_version() -> None:
+    hacs = _json(REPO / "hacs.json")
+
+    assert set(hacs) <= HACS_KEYS
+    assert hacs["name"] == "Blink Wallet"
+    assert hacs["render_readme"] is True
+    # The minimum Home Assistant version is the one the test suite runs against.
+    assert AwesomeVersion(hacs["homeassistant"]) == AwesomeVersion(HA_VERSION)
+
+
+def test_repository_holds_one_integration() -> None:
+    # HACS installs the single folder below custom_components/.
+    assert [p.name for p in (REPO / "custom_components").iterdir() if p.is_dir()] == [
+        DOMAIN
+    ]
+    assert (REPO / "README.md").is_file()
