@@ -1,0 +1,192 @@
+"""Blink's HTTP GraphQL API: state, history and catch-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Final
+
+import aiohttp
+import orjson
+
+from ._errors import cut, graphql_error, retry_after, says_unauthenticated
+from .const import LOGGER, PRODUCTION_API_URL
+from .exceptions import (
+    BlinkAuthError,
+    BlinkConnectionError,
+    BlinkModelError,
+    BlinkProtocolError,
+    BlinkRateLimitError,
+)
+from .models import Account, Currency, RealtimePrice, Transaction, TransactionPage
+from .queries import (
+    ACCOUNT_QUERY,
+    CURRENCY_LIST_QUERY,
+    PENDING_INCOMING_TRANSACTIONS_QUERY,
+    REALTIME_PRICE_QUERY,
+    SCOPES_QUERY,
+    TRANSACTIONS_QUERY,
+)
+
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+
+
+class BlinkClient:
+    """Ask Blink's HTTP GraphQL endpoint, with the session it is given."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        *,
+        api_url: str = PRODUCTION_API_URL,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        """Keep the session, key and endpoint; nothing is sent yet."""
+        self._session = session
+        self._api_key = api_key
+        self._api_url = api_url
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+
+    @property
+    def api_url(self) -> str:
+        """The HTTP GraphQL endpoint in use."""
+        return self._api_url
+
+    async def execute(
+        self,
+        document: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one GraphQL document and return its `data`.
+
+        Raises BlinkAuthError when the key is refused, BlinkConnectionError (or its
+        BlinkRateLimitError) for anything worth retrying, BlinkGraphQLError for
+        top-level GraphQL errors and BlinkProtocolError for an unreadable answer.
+        """
+        body: dict[str, Any] = {"query": document, "variables": dict(variables or {})}
+        if operation_name is not None:
+            body["operationName"] = operation_name
+        try:
+            async with self._session.post(
+                self._api_url,
+                data=orjson.dumps(body),
+                headers={
+                    "X-API-KEY": self._api_key,
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                },
+                timeout=self._timeout,
+            ) as response:
+                status = response.status
+                wait = retry_after(response.headers)
+                raw = await response.read()
+        except TimeoutError as err:
+            msg = "Blink did not answer in time"
+            raise BlinkConnectionError(msg) from err
+        except aiohttp.ClientError as err:
+            msg = f"Cannot reach Blink: {type(err).__name__}"
+            raise BlinkConnectionError(msg) from err
+        return self._data(status, wait, raw)
+
+    def _data(self, status: int, wait: float | None, raw: bytes) -> dict[str, Any]:
+        """Map an HTTP answer to its `data`, or to the exception it means."""
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+            msg = f"Blink refused the API key (HTTP {status})"
+            raise BlinkAuthError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            msg = "Blink is rate limiting requests (HTTP 429)"
+            raise BlinkRateLimitError(msg, retry_after=wait)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            msg = f"Blink is unavailable (HTTP {status})"
+            raise BlinkConnectionError(msg, retry_after=wait)
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            # Gateways answer with HTML pages; that is an outage, not a bug.
+            LOGGER.debug("Blink answered HTTP %s with: %s", status, cut(raw))
+            msg = f"Blink answered HTTP {status} without JSON"
+            raise BlinkConnectionError(msg, retry_after=wait) from None
+        if not isinstance(payload, dict):
+            msg = "Blink answered with JSON that is not an object"
+            raise BlinkProtocolError(msg)
+        if payload.get("errors"):
+            error = graphql_error(payload["errors"])
+            if says_unauthenticated(error):
+                msg = "Blink refused the API key"
+                raise BlinkAuthError(msg) from error
+            raise error
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            msg = f"Blink answered HTTP {status} without data"
+            raise BlinkProtocolError(msg)
+        return data
+
+    async def _me(
+        self, document: str, variables: Mapping[str, Any] | None = None
+    ) -> object:
+        """Run a `me { … }` query and return `me`, which is null without a user."""
+        me = (await self.execute(document, variables)).get("me")
+        if me is None:
+            msg = "Blink does not know the API key's user"
+            raise BlinkAuthError(msg)
+        return me
+
+    async def account(self) -> Account:
+        """Return the default account with its wallets and balances."""
+        return Account.from_payload(await self._me(ACCOUNT_QUERY))
+
+    async def transactions(
+        self, *, first: int = 50, after: str | None = None
+    ) -> TransactionPage:
+        """Return a page of transactions, newest first; `after` is a transaction id."""
+        me = await self._me(TRANSACTIONS_QUERY, {"first": first, "after": after})
+        account = _field(me, "defaultAccount")
+        return TransactionPage.from_payload(_field(account, "transactions", null=True))
+
+    async def pending_incoming_transactions(self) -> tuple[Transaction, ...]:
+        """Return on-chain receipts seen but not yet confirmed."""
+        me = await self._me(PENDING_INCOMING_TRANSACTIONS_QUERY)
+        account = _field(me, "defaultAccount")
+        pending = _field(account, "pendingIncomingTransactions")
+        if not isinstance(pending, list):
+            msg = "pendingIncomingTransactions is not a list"
+            raise BlinkModelError(msg)
+        return tuple(Transaction.from_payload(item) for item in pending)
+
+    async def currency_list(self) -> tuple[Currency, ...]:
+        """Return every display currency Blink prices bitcoin in."""
+        data = await self.execute(CURRENCY_LIST_QUERY)
+        currencies = _field(data, "currencyList")
+        if not isinstance(currencies, list):
+            msg = "currencyList is not a list"
+            raise BlinkModelError(msg)
+        return tuple(Currency.from_payload(item) for item in currencies)
+
+    async def realtime_price(self, currency: str) -> RealtimePrice:
+        """Return the current price in `currency` (a display currency code)."""
+        data = await self.execute(REALTIME_PRICE_QUERY, {"currency": currency})
+        return RealtimePrice.from_payload(_field(data, "realtimePrice"))
+
+    async def scopes(self) -> frozenset[str]:
+        """Return the scopes of the API key (READ, RECEIVE, WRITE)."""
+        data = await self.execute(SCOPES_QUERY)
+        scopes = _field(_field(data, "authorization"), "scopes")
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            msg = "authorization.scopes is not a list of strings"
+            raise BlinkModelError(msg)
+        return frozenset(scopes)
+
+
+def _field(parent: object, key: str, *, null: bool = False) -> object:
+    """Step into a response object, turning a missing field into BlinkModelError."""
+    if not isinstance(parent, Mapping):
+        msg = f"expected an object around {key}"
+        raise BlinkModelError(msg)
+    value = parent.get(key)
+    if value is None and not null:
+        msg = f"{key} is missing"
+        raise BlinkModelError(msg)
+    return value

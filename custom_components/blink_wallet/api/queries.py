@@ -1,0 +1,192 @@
+"""Every GraphQL document the client sends, in one place.
+
+Only non-deprecated fields are read: the payment updates' own `paymentHash`,
+`walletId`, `amount` and `txHash` are deprecated in favour of their `transaction`.
+A test validates each document against Blink's public schema.
+"""
+
+from typing import Final
+
+TRANSACTION_FRAGMENT: Final = """
+fragment TransactionFields on Transaction {
+  id
+  createdAt
+  direction
+  status
+  memo
+  settlementAmount
+  settlementCurrency
+  settlementFee
+  settlementDisplayAmount
+  settlementDisplayCurrency
+  externalId
+  settlementVia {
+    __typename
+    ... on SettlementViaOnChain { transactionHash }
+    ... on SettlementViaIntraLedger { counterPartyWalletId }
+  }
+  initiationVia {
+    __typename
+    ... on InitiationViaLn { paymentHash }
+  }
+}
+"""
+
+REALTIME_PRICE_FRAGMENT: Final = """
+fragment RealtimePriceFields on RealtimePrice {
+  timestamp
+  denominatorCurrencyDetails { id }
+  btcSatPrice { base offset }
+  usdCentPrice { base offset }
+}
+"""
+
+ACCOUNT_QUERY: Final = """
+query Account {
+  me {
+    id
+    username
+    defaultAccount {
+      id
+      displayCurrency
+      wallets { id walletCurrency balance pendingIncomingBalance }
+    }
+  }
+}
+"""
+
+TRANSACTIONS_QUERY: Final = (
+    """
+query Transactions($first: Int, $after: String) {
+  me {
+    defaultAccount {
+      transactions(first: $first, after: $after) {
+        edges { cursor node { ...TransactionFields } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}
+"""
+    + TRANSACTION_FRAGMENT
+)
+
+PENDING_INCOMING_TRANSACTIONS_QUERY: Final = (
+    """
+query PendingIncomingTransactions {
+  me {
+    defaultAccount {
+      pendingIncomingTransactions { ...TransactionFields }
+    }
+  }
+}
+"""
+    + TRANSACTION_FRAGMENT
+)
+
+CURRENCY_LIST_QUERY: Final = """
+query CurrencyList {
+  currencyList { id symbol name flag fractionDigits }
+}
+"""
+
+REALTIME_PRICE_QUERY: Final = (
+    """
+query RealtimePrice($currency: DisplayCurrency) {
+  realtimePrice(currency: $currency) { ...RealtimePriceFields }
+}
+"""
+    + REALTIME_PRICE_FRAGMENT
+)
+
+SCOPES_QUERY: Final = """
+query Scopes {
+  authorization { scopes }
+}
+"""
+
+LN_INVOICE_PAYMENT_STATUS_BY_HASH_QUERY: Final = """
+query LnInvoicePaymentStatusByHash($paymentHash: PaymentHash!) {
+  lnInvoicePaymentStatusByHash(input: { paymentHash: $paymentHash }) {
+    paymentHash
+    paymentRequest
+    status
+  }
+}
+"""
+
+# `Price` is also a member of the union; its fields are not selected because
+# `RealtimePrice` carries the same price, exactly, in every currency. `me` comes
+# with payments (null with prices): the balances as they stand after the payment.
+MY_UPDATES_SUBSCRIPTION: Final = (
+    """
+subscription MyUpdates {
+  myUpdates {
+    errors { message code }
+    me {
+      id
+      username
+      defaultAccount {
+        id
+        displayCurrency
+        wallets { id walletCurrency balance pendingIncomingBalance }
+      }
+    }
+    update {
+      __typename
+      ... on RealtimePrice { ...RealtimePriceFields }
+      ... on LnUpdate { status transaction { ...TransactionFields } }
+      ... on OnChainUpdate { txNotificationType transaction { ...TransactionFields } }
+      ... on IntraLedgerUpdate {
+        txNotificationType
+        transaction { ...TransactionFields }
+      }
+    }
+  }
+}
+"""
+    + REALTIME_PRICE_FRAGMENT
+    + TRANSACTION_FRAGMENT
+)
+
+REALTIME_PRICE_SUBSCRIPTION: Final = (
+    """
+subscription RealtimePriceUpdates($currency: DisplayCurrency!) {
+  realtimePrice(input: { currency: $currency }) {
+    errors { message code }
+    realtimePrice { ...RealtimePriceFields }
+  }
+}
+"""
+    + REALTIME_PRICE_FRAGMENT
+)
+
+PRICE_SUBSCRIPTION: Final = """
+subscription PriceUpdates(
+  $amount: SatAmount!
+  $amountCurrencyUnit: ExchangeCurrencyUnit!
+  $priceCurrencyUnit: ExchangeCurrencyUnit!
+) {
+  price(
+    input: {
+      amount: $amount
+      amountCurrencyUnit: $amountCurrencyUnit
+      priceCurrencyUnit: $priceCurrencyUnit
+    }
+  ) {
+    errors { message code }
+    price { base offset currencyUnit formattedAmount }
+  }
+}
+"""
+
+LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION: Final = """
+subscription LnInvoicePaymentStatusByHash($paymentHash: PaymentHash!) {
+  lnInvoicePaymentStatusByHash(input: { paymentHash: $paymentHash }) {
+    errors { message code }
+    paymentHash
+    paymentRequest
+    status
+  }
+}
+"""

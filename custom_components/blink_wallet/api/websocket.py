@@ -1,0 +1,921 @@
+"""Blink's live updates: a graphql-transport-ws socket kept alive until closed.
+
+`BlinkWebSocket.run()` owns one socket at a time and replaces it whenever it
+stops working, following the contract's table of endings:
+
+* authentication (a subscription answered "Not Authenticated", close 4403, HTTP
+  401/403 on the upgrade): one HTTP call decides; a refused key ends `run()` with
+  BlinkAuthError, a key HTTP accepts is retried like any outage;
+* configuration (close 4406, the same subscription refused with validation errors
+  three times running): `run()` ends with BlinkConfigurationError;
+* protocol bugs (4400, 4401, 4409, 4429, a malformed frame) and everything else:
+  reconnect with capped exponential backoff and full jitter.
+
+Blink acknowledges every socket, valid key or not, and refuses a bad key only
+inside a subscription; so the backoff resets on the first data that arrives
+without errors, never on `connection_ack`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+import contextlib
+from dataclasses import dataclass, field
+import itertools
+import math
+import random
+from typing import Any, Final
+
+import aiohttp
+import orjson
+
+from ._errors import cut, graphql_error, retry_after, says_unauthenticated
+from .client import BlinkClient
+from .const import GRAPHQL_TRANSPORT_WS, LOGGER
+from .exceptions import (
+    BlinkAuthError,
+    BlinkConfigurationError,
+    BlinkConnectionError,
+    BlinkError,
+    BlinkGraphQLError,
+    BlinkModelError,
+    BlinkProtocolError,
+    BlinkRateLimitError,
+)
+from .models import MyUpdate, RealtimePrice
+from .queries import MY_UPDATES_SUBSCRIPTION, REALTIME_PRICE_SUBSCRIPTION
+
+DEFAULT_PING_INTERVAL: Final = 20.0
+DEFAULT_PONG_TIMEOUT: Final = 10.0
+DEFAULT_ACK_TIMEOUT: Final = 10.0
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+# Blink republishes the price into every myUpdates stream as it moves, so ten
+# minutes without a word means the stream died on the server's side.
+DEFAULT_SILENCE_TIMEOUT: Final = 600.0
+# Blink pushes the current price right after myUpdates is subscribed.
+DEFAULT_RESUBSCRIBE_TIMEOUT: Final = 30.0
+DEFAULT_BACKOFF_BASE: Final = 1.0
+DEFAULT_BACKOFF_CAP: Final = 300.0
+VALIDATION_REFUSAL_LIMIT: Final = 3
+
+_CLOSE_FORBIDDEN: Final = 4403
+_CLOSE_SUBPROTOCOL_REFUSED: Final = 4406
+_PROTOCOL_BUG_CLOSES: Final = {
+    4400: "bad request",
+    4401: "subscribed before acknowledgement",
+    4409: "subscription id already in use",
+    4429: "too many connection_init",
+}
+_HTTP_REFUSED: Final = (401, 403)
+_HTTP_TOO_MANY_REQUESTS: Final = 429
+_READ_SCOPE: Final = "READ"
+
+
+class Backoff:
+    """Exponential backoff with full jitter: a uniform wait below a doubling cap."""
+
+    def __init__(
+        self,
+        base: float,
+        cap: float,
+        *,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        """Start at `base` seconds, double per failure, never above `cap`."""
+        self._base = base
+        self._cap = cap
+        self._rng = rng
+        self.failures = 0
+
+    def ceiling(self) -> float:
+        """Return the most the next wait can be."""
+        return min(self._cap, math.ldexp(self._base, min(self.failures, 64)))
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        """Count a failure and return how long to wait; a server's wish wins."""
+        delay = self._rng() * self.ceiling()
+        self.failures += 1
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    def reset(self) -> None:
+        """Start again from `base`: something worked."""
+        self.failures = 0
+
+
+class Subscription:
+    """One subscription of a BlinkWebSocket; it survives reconnects until cancelled."""
+
+    def __init__(
+        self,
+        socket: BlinkWebSocket,
+        document: str,
+        variables: Mapping[str, Any],
+        on_data: Callable[[dict[str, Any]], None],
+        operation_name: str | None,
+        *,
+        watch_silence: bool,
+        backoff: Backoff,
+    ) -> None:
+        """Register nothing yet; BlinkWebSocket.subscribe() does."""
+        self.document = document
+        self.variables: dict[str, Any] = dict(variables)
+        self.operation_name = operation_name
+        self._socket = socket
+        self._on_data = on_data
+        self._watch_silence = watch_silence
+        self._backoff = backoff
+        self._active = True
+        self._refusals = 0
+        self._troubled = False
+        # state on the current socket
+        self._op_id: str | None = None
+        self._deadline: float | None = None
+        self._resubscribed = False
+        self._retry_at: float | None = None
+        self._confirming = False
+
+    @property
+    def active(self) -> bool:
+        """False once cancelled."""
+        return self._active
+
+    @property
+    def name(self) -> str:
+        """A name to log: the operation name, or the start of the document."""
+        return self.operation_name or cut(self.document, 40)
+
+    def cancel(self) -> None:
+        """Stop this subscription: send `complete` for it if live, then forget it."""
+        self._socket._cancel(self)  # noqa: SLF001 - the socket owns the wire
+
+    def _reset(self) -> None:
+        """Forget the previous socket's state; the subscription itself lives on."""
+        self._op_id = None
+        self._deadline = None
+        self._resubscribed = False
+        self._retry_at = None
+        self._confirming = False
+
+
+class _Stop(Exception):  # noqa: N818 - a signal, not an error
+    """The socket ends because close() was called."""
+
+
+class _SuspectedAuthError(BlinkError):
+    """Something looked like a refused key; one HTTP call will decide."""
+
+
+@dataclass(slots=True, eq=False)
+class _Connection:
+    """One socket and what goes with it; replaced whole on every reconnect."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox: list[bytes] = field(default_factory=list)
+    by_id: dict[str, Subscription] = field(default_factory=dict)
+    next_ping: float = 0.0
+    pong_deadline: float | None = None
+    announced: bool = False
+    healthy: bool = False
+    tasks: asyncio.TaskGroup | None = None
+
+    def send(self, frame: Mapping[str, Any]) -> None:
+        """Queue a frame; the keeper task is the only writer of the socket."""
+        self.outbox.append(orjson.dumps(frame))
+        self.wake.set()
+
+
+class BlinkWebSocket:
+    """Blink's live updates over one graphql-transport-ws socket, kept alive.
+
+    Subscriptions can be added before or while `run()` runs; every live one is
+    subscribed again, with a fresh id, on every new socket.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        ws_url: str,
+        *,
+        client: BlinkClient,
+        on_connection_change: Callable[[bool], None] | None = None,
+        on_gap: Callable[[], Awaitable[None]] | None = None,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
+        pong_timeout: float = DEFAULT_PONG_TIMEOUT,
+        ack_timeout: float = DEFAULT_ACK_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        silence_timeout: float = DEFAULT_SILENCE_TIMEOUT,
+        resubscribe_timeout: float = DEFAULT_RESUBSCRIBE_TIMEOUT,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_cap: float = DEFAULT_BACKOFF_CAP,
+    ) -> None:
+        """Prepare; nothing connects before `run()`."""
+        self._session = session
+        self._api_key = api_key
+        self._ws_url = ws_url
+        self._client = client
+        self._on_connection_change = on_connection_change
+        self._on_gap = on_gap
+        self._ping_interval = ping_interval
+        self._pong_timeout = pong_timeout
+        self._ack_timeout = ack_timeout
+        self._connect_timeout = connect_timeout
+        self._silence_timeout = silence_timeout
+        self._resubscribe_timeout = resubscribe_timeout
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self.backoff = Backoff(backoff_base, backoff_cap)
+
+        self._subscriptions: list[Subscription] = []
+        self._ids = itertools.count(1)
+        self._conn: _Connection | None = None
+        self._closed = asyncio.Event()
+        self._running = False
+        self._stopped = asyncio.Event()
+        self._attempted = False
+        self._trouble_since: float | None = None
+        self._gap_task: asyncio.Task[None] | None = None
+        self._gap_again = False
+
+    # --- public -----------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether a socket is up, acknowledged and subscribed."""
+        return self._conn is not None and self._conn.announced
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """The live subscriptions."""
+        return tuple(self._subscriptions)
+
+    def subscribe(
+        self,
+        document: str,
+        variables: Mapping[str, Any] | None,
+        on_data: Callable[[dict[str, Any]], None],
+        *,
+        operation_name: str | None = None,
+        watch_silence: bool = False,
+    ) -> Subscription:
+        """Subscribe to `document`; `on_data` gets each result's `data`.
+
+        With `watch_silence`, a stream that stays silent longer than the silence
+        timeout is subscribed again, and the socket replaced if that brings
+        nothing: for streams the server republishes into, like myUpdates.
+        """
+        subscription = Subscription(
+            self,
+            document,
+            variables or {},
+            on_data,
+            operation_name,
+            watch_silence=watch_silence,
+            backoff=Backoff(self._backoff_base, self._backoff_cap),
+        )
+        self._subscriptions.append(subscription)
+        if self._conn is not None:
+            self._conn.wake.set()
+        return subscription
+
+    def subscribe_my_updates(
+        self, callback: Callable[[MyUpdate], None]
+    ) -> Subscription:
+        """Follow the account: payments as they happen and the moving price."""
+        return self.subscribe(
+            MY_UPDATES_SUBSCRIPTION,
+            {},
+            _typed("myUpdates", "myUpdates", _parse_my_update, callback),
+            operation_name="MyUpdates",
+            watch_silence=True,
+        )
+
+    def subscribe_realtime_price(
+        self, currency: str, callback: Callable[[RealtimePrice], None]
+    ) -> Subscription:
+        """Follow the price of bitcoin in `currency` (a display currency code)."""
+        return self.subscribe(
+            REALTIME_PRICE_SUBSCRIPTION,
+            {"currency": currency},
+            _typed(
+                f"realtimePrice({currency})",
+                "realtimePrice",
+                _parse_realtime_price,
+                callback,
+            ),
+            operation_name="RealtimePriceUpdates",
+            watch_silence=True,
+        )
+
+    async def run(self) -> None:
+        """Keep a socket alive until close(); return normally after it.
+
+        Raises BlinkAuthError when Blink refuses the key (confirmed over HTTP) and
+        BlinkConfigurationError when the endpoint refuses what we send; both are
+        final. Every other failure is retried here, forever.
+        """
+        if self._running:
+            msg = "BlinkWebSocket.run() is already running"
+            raise RuntimeError(msg)
+        self._running = True
+        self._stopped.clear()
+        try:
+            while not self._closed.is_set():
+                failure: BaseException
+                wait: float | None = None
+                try:
+                    await self._connection(catch_up=self._attempted)
+                    continue  # only close() ends a socket without an error
+                except _SuspectedAuthError as err:
+                    await self._confirm_key()
+                    failure = err
+                except BlinkAuthError, BlinkConfigurationError:
+                    raise
+                except BlinkConnectionError as err:
+                    failure, wait = err, err.retry_after
+                except BlinkError as err:
+                    failure = err
+                except Exception as err:  # noqa: BLE001 - a bug must not end the stream
+                    failure = err
+                finally:
+                    self._attempted = True
+                if self._closed.is_set():
+                    break
+                delay = self.backoff.next_delay(wait)
+                self._note_trouble(failure, delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._closed.wait()
+        finally:
+            await self._stop_catch_up()
+            self._running = False
+            self._stopped.set()
+
+    async def close(self) -> None:
+        """Close the socket with 1000 and wait until run() has let go of it."""
+        self._closed.set()
+        conn = self._conn
+        if conn is not None:
+            conn.wake.set()
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code=aiohttp.WSCloseCode.OK)
+        if self._running:
+            await self._stopped.wait()
+
+    # --- one socket -------------------------------------------------------------
+
+    async def _connection(self, *, catch_up: bool) -> None:
+        """Open, acknowledge and serve one socket until it fails or close()."""
+        ws = await self._open()
+        conn = _Connection(ws)
+        self._conn = conn
+        try:
+            if self._closed.is_set() or not await self._handshake(conn):
+                return
+            for subscription in self._subscriptions:
+                subscription._reset()  # noqa: SLF001
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    conn.tasks = tasks
+                    tasks.create_task(self._read(conn), name="blink_wallet ws reader")
+                    tasks.create_task(
+                        self._keep(conn, catch_up=catch_up),
+                        name="blink_wallet ws keeper",
+                    )
+            except BaseExceptionGroup as group:
+                failure = next(
+                    (e for e in _leaves(group) if not isinstance(e, _Stop)), None
+                )
+                if failure is not None:
+                    raise failure from None
+        finally:
+            self._conn = None
+            for subscription in self._subscriptions:
+                subscription._reset()  # noqa: SLF001
+            with contextlib.suppress(Exception):
+                await ws.close(code=aiohttp.WSCloseCode.OK)
+            if conn.announced:
+                self._announce(connected=False)
+
+    async def _open(self) -> aiohttp.ClientWebSocketResponse:
+        """Upgrade to a socket, turning refusals into the errors they mean."""
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                return await self._session.ws_connect(
+                    self._ws_url,
+                    protocols=(GRAPHQL_TRANSPORT_WS,),
+                    heartbeat=None,
+                    # A dead peer never answers our close frame; do not wait long.
+                    timeout=aiohttp.ClientWSTimeout(ws_close=self._pong_timeout),
+                )
+        except aiohttp.WSServerHandshakeError as err:
+            wait = retry_after(err.headers)
+            if err.status in _HTTP_REFUSED:
+                msg = f"Blink refused the socket (HTTP {err.status})"
+                raise _SuspectedAuthError(msg) from None
+            if err.status == _HTTP_TOO_MANY_REQUESTS:
+                msg = "Blink is rate limiting sockets (HTTP 429)"
+                raise BlinkRateLimitError(msg, retry_after=wait) from None
+            msg = f"Blink refused the socket (HTTP {err.status})"
+            raise BlinkConnectionError(msg, retry_after=wait) from None
+        except TimeoutError:
+            msg = "Blink did not open the socket in time"
+            raise BlinkConnectionError(msg) from None
+        except (aiohttp.ClientError, OSError) as err:
+            msg = f"Cannot reach Blink: {type(err).__name__}"
+            raise BlinkConnectionError(msg) from None
+
+    async def _handshake(self, conn: _Connection) -> bool:
+        """Send `connection_init` and wait for `connection_ack`; False on close()."""
+        await self._send_now(
+            conn,
+            {"type": "connection_init", "payload": {"X-API-KEY": self._api_key}},
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._ack_timeout
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    frame = await self._receive(conn.ws)
+            except TimeoutError:
+                msg = "Blink did not acknowledge the socket in time"
+                raise BlinkConnectionError(msg) from None
+            if frame is None:
+                return False
+            kind = frame["type"]
+            if kind == "connection_ack":
+                LOGGER.debug("Blink acknowledged the socket")
+                return True
+            if kind == "ping":
+                await self._send_now(conn, {"type": "pong"})
+            elif kind != "pong":
+                msg = f"Blink sent {self._quote(frame)} before connection_ack"
+                raise BlinkProtocolError(msg)
+
+    async def _send_now(self, conn: _Connection, frame: Mapping[str, Any]) -> None:
+        try:
+            await conn.ws.send_bytes(orjson.dumps(frame))
+        except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
+            msg = f"The socket failed while sending: {type(err).__name__}"
+            raise BlinkConnectionError(msg) from None
+
+    async def _receive(
+        self, ws: aiohttp.ClientWebSocketResponse
+    ) -> dict[str, Any] | None:
+        """Return the next frame, None when close() ended the socket."""
+        while True:
+            message = await ws.receive()
+            if message.type is aiohttp.WSMsgType.TEXT:
+                return self._parse(message.data)
+            if message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
+                if self._closed.is_set():
+                    return None
+                if message.type is aiohttp.WSMsgType.CLOSE:
+                    raise self._closed_by_server(message.data, message.extra)
+                raise self._closed_by_server(ws.close_code, None)
+            if message.type is aiohttp.WSMsgType.ERROR:
+                msg = f"The socket failed: {type(message.data).__name__}"
+                raise BlinkConnectionError(msg)
+            if message.type is aiohttp.WSMsgType.BINARY:
+                msg = f"Blink sent a binary frame: {cut(message.data)}"
+                raise BlinkProtocolError(msg)
+            # Anything else is websocket housekeeping aiohttp already answered.
+
+    def _parse(self, text: str) -> dict[str, Any]:
+        """Read one frame; anything but a JSON object with a `type` is malformed."""
+        try:
+            frame = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            msg = f"Blink sent a frame that is not JSON: {self._quote(text)}"
+            raise BlinkProtocolError(msg) from None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            msg = f"Blink sent a malformed frame: {self._quote(text)}"
+            raise BlinkProtocolError(msg)
+        return frame
+
+    def _closed_by_server(self, code: object, reason: object) -> BlinkError:
+        """Classify a close code by the contract's table."""
+        said = f": {cut(reason, 80)}" if isinstance(reason, str) and reason else ""
+        if code == _CLOSE_FORBIDDEN:
+            return _SuspectedAuthError(
+                f"Blink closed the socket as forbidden (4403){said}"
+            )
+        if code == _CLOSE_SUBPROTOCOL_REFUSED:
+            return BlinkConfigurationError(
+                f"Blink refused the {GRAPHQL_TRANSPORT_WS} protocol (4406){said}"
+            )
+        if isinstance(code, int) and code in _PROTOCOL_BUG_CLOSES:
+            return BlinkProtocolError(
+                f"Blink closed the socket with {code}"
+                f" ({_PROTOCOL_BUG_CLOSES[code]}){said}"
+            )
+        return BlinkConnectionError(f"Blink closed the socket ({code}){said}")
+
+    # --- reading ----------------------------------------------------------------
+
+    async def _read(self, conn: _Connection) -> None:
+        while True:
+            frame = await self._receive(conn.ws)
+            if frame is None:
+                raise _Stop
+            self._dispatch(conn, frame)
+
+    def _dispatch(self, conn: _Connection, frame: dict[str, Any]) -> None:
+        match frame["type"]:
+            case "next":
+                self._on_next(conn, frame)
+            case "error":
+                self._on_error(conn, frame)
+            case "complete":
+                self._on_complete(conn, frame)
+            case "ping":
+                conn.send({"type": "pong"})
+            case "pong":
+                conn.pong_deadline = None
+            case "connection_ack":
+                LOGGER.debug("Ignoring a repeated connection_ack")
+            case _:
+                msg = f"Blink sent an unexpected frame: {self._quote(frame)}"
+                raise BlinkProtocolError(msg)
+
+    def _subscription_of(
+        self, conn: _Connection, frame: dict[str, Any]
+    ) -> Subscription | None:
+        op_id = frame.get("id")
+        if not isinstance(op_id, str):
+            msg = f"Blink sent a frame without an id: {self._quote(frame)}"
+            raise BlinkProtocolError(msg)
+        subscription = conn.by_id.get(op_id)
+        if subscription is None:
+            # Late frames of a subscription we completed or replaced.
+            LOGGER.debug(
+                "Ignoring %s for unknown subscription %s", frame["type"], op_id
+            )
+        return subscription
+
+    def _on_next(self, conn: _Connection, frame: dict[str, Any]) -> None:
+        subscription = self._subscription_of(conn, frame)
+        if subscription is None:
+            return
+        payload = frame.get("payload")
+        if not isinstance(payload, dict):
+            msg = f"Blink sent `next` without a result: {self._quote(frame)}"
+            raise BlinkProtocolError(msg)
+        data = payload.get("data")
+        if data is not None and not isinstance(data, dict):
+            msg = f"Blink sent `next` with malformed data: {self._quote(frame)}"
+            raise BlinkProtocolError(msg)
+        if payload.get("errors"):
+            error = graphql_error(payload["errors"])
+            if says_unauthenticated(error):
+                self._suspect_key(conn, subscription, error)
+                return
+            if data is None:
+                # Blink completes a refused stream itself; the `complete` retries.
+                self._subscription_trouble(subscription, error)
+                return
+            LOGGER.debug("%s sent data with errors: %s", subscription.name, error)
+        elif data is None:
+            LOGGER.debug("%s sent an empty result", subscription.name)
+            return
+        else:
+            self._on_healthy(conn, subscription)
+        try:
+            subscription._on_data(data)  # noqa: SLF001
+        except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
+            LOGGER.exception("Error handling an update of %s", subscription.name)
+
+    def _on_error(self, conn: _Connection, frame: dict[str, Any]) -> None:
+        """Blink refused a subscription before running it: validation, usually."""
+        subscription = self._subscription_of(conn, frame)
+        if subscription is None:
+            return
+        error = graphql_error(frame.get("payload"))
+        self._drop(conn, subscription)
+        if says_unauthenticated(error):
+            self._suspect_key(conn, subscription, error)
+            return
+        subscription._refusals += 1  # noqa: SLF001
+        if subscription._refusals >= VALIDATION_REFUSAL_LIMIT:  # noqa: SLF001
+            msg = (
+                f"Blink refused the {subscription.name} subscription"
+                f" {VALIDATION_REFUSAL_LIMIT} times: {error.messages[0]}"
+            )
+            raise BlinkConfigurationError(msg)
+        self._retry_later(conn, subscription, error)
+
+    def _on_complete(self, conn: _Connection, frame: dict[str, Any]) -> None:
+        """Blink ended a stream we still want: subscribe again, after a wait."""
+        subscription = self._subscription_of(conn, frame)
+        if subscription is None:
+            return
+        self._drop(conn, subscription)
+        self._retry_later(conn, subscription, "Blink ended the stream")
+
+    def _on_healthy(self, conn: _Connection, subscription: Subscription) -> None:
+        """Mark data without errors: this subscription, and this socket, work."""
+        now = asyncio.get_running_loop().time()
+        if subscription._watch_silence:  # noqa: SLF001
+            subscription._deadline = now + self._silence_timeout  # noqa: SLF001
+        subscription._resubscribed = False  # noqa: SLF001
+        subscription._refusals = 0  # noqa: SLF001
+        subscription._backoff.reset()  # noqa: SLF001
+        if subscription._troubled:  # noqa: SLF001
+            subscription._troubled = False  # noqa: SLF001
+            LOGGER.info("Blink's %s subscription works again", subscription.name)
+        if not conn.healthy:
+            conn.healthy = True
+            self.backoff.reset()
+            if self._trouble_since is not None:
+                LOGGER.info(
+                    "Blink live updates restored after %.0f s",
+                    now - self._trouble_since,
+                )
+                self._trouble_since = None
+
+    # --- subscriptions on the wire ---------------------------------------------
+
+    def _start(self, conn: _Connection, subscription: Subscription, now: float) -> None:
+        op_id = str(next(self._ids))
+        subscription._op_id = op_id  # noqa: SLF001
+        subscription._retry_at = None  # noqa: SLF001
+        subscription._deadline = (  # noqa: SLF001
+            now + self._silence_timeout
+            if subscription._watch_silence  # noqa: SLF001
+            else None
+        )
+        conn.by_id[op_id] = subscription
+        payload: dict[str, Any] = {
+            "query": subscription.document,
+            "variables": subscription.variables,
+        }
+        if subscription.operation_name is not None:
+            payload["operationName"] = subscription.operation_name
+        conn.send({"id": op_id, "type": "subscribe", "payload": payload})
+
+    def _drop(self, conn: _Connection, subscription: Subscription) -> None:
+        """Forget a subscription's id on this socket (the server ended it)."""
+        if subscription._op_id is not None:  # noqa: SLF001
+            conn.by_id.pop(subscription._op_id, None)  # noqa: SLF001
+        subscription._op_id = None  # noqa: SLF001
+
+    def _complete(self, conn: _Connection, subscription: Subscription) -> None:
+        """End a subscription's stream on this socket ourselves."""
+        if subscription._op_id is not None:  # noqa: SLF001
+            conn.send({"id": subscription._op_id, "type": "complete"})  # noqa: SLF001
+        self._drop(conn, subscription)
+
+    def _cancel(self, subscription: Subscription) -> None:
+        if not subscription._active:  # noqa: SLF001
+            return
+        subscription._active = False  # noqa: SLF001
+        self._subscriptions.remove(subscription)
+        if self._conn is not None:
+            self._complete(self._conn, subscription)
+        subscription._reset()  # noqa: SLF001
+
+    def _retry_later(
+        self, conn: _Connection, subscription: Subscription, why: object
+    ) -> None:
+        delay = subscription._backoff.next_delay()  # noqa: SLF001
+        subscription._retry_at = asyncio.get_running_loop().time() + delay  # noqa: SLF001
+        self._subscription_trouble(subscription, why)
+        conn.wake.set()
+
+    def _subscription_trouble(self, subscription: Subscription, why: object) -> None:
+        if subscription._troubled:  # noqa: SLF001
+            LOGGER.debug("Blink's %s subscription: %s", subscription.name, why)
+            return
+        subscription._troubled = True  # noqa: SLF001
+        LOGGER.warning("Blink's %s subscription failed: %s", subscription.name, why)
+
+    def _suspect_key(
+        self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError
+    ) -> None:
+        """Ask HTTP before believing a subscription that said "not authenticated"."""
+        self._drop(conn, subscription)
+        if subscription._confirming or conn.tasks is None:  # noqa: SLF001
+            return
+        subscription._confirming = True  # noqa: SLF001
+        conn.tasks.create_task(
+            self._confirm_for(conn, subscription, error),
+            name="blink_wallet ws key check",
+        )
+
+    async def _confirm_for(
+        self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError
+    ) -> None:
+        await self._confirm_key()
+        subscription._confirming = False  # noqa: SLF001
+        if subscription._active:  # noqa: SLF001
+            self._retry_later(conn, subscription, error)
+
+    async def _confirm_key(self) -> None:
+        """One HTTP call: raise BlinkAuthError if Blink really refuses the key."""
+        try:
+            scopes = await self._client.scopes()
+        except BlinkAuthError:
+            raise
+        except BlinkError as err:
+            # Cannot tell now; treat it as an outage and ask again next time.
+            LOGGER.debug("Could not confirm the API key over HTTP: %s", err)
+            return
+        if _READ_SCOPE not in scopes:
+            msg = "The API key lacks the READ scope"
+            raise BlinkAuthError(msg)
+
+    # --- keeping the socket alive ----------------------------------------------
+
+    async def _keep(self, conn: _Connection, *, catch_up: bool) -> None:
+        """Write queued frames, ping, watch deadlines; the socket's only writer."""
+        loop = asyncio.get_running_loop()
+        conn.next_ping = loop.time() + self._ping_interval
+        while True:
+            if self._closed.is_set():
+                raise _Stop
+            self._check_deadlines(conn, loop.time())
+            while conn.outbox:
+                frame = conn.outbox.pop(0)
+                try:
+                    await conn.ws.send_bytes(frame)
+                except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
+                    msg = f"The socket failed while sending: {type(err).__name__}"
+                    raise BlinkConnectionError(msg) from None
+            if not conn.announced:
+                conn.announced = True
+                self._announce(connected=True)
+                if catch_up:
+                    self._catch_up()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(self._next_deadline(conn)):
+                    await conn.wake.wait()
+            conn.wake.clear()
+
+    def _check_deadlines(self, conn: _Connection, now: float) -> None:
+        if conn.pong_deadline is not None and now >= conn.pong_deadline:
+            msg = "Blink stopped answering pings"
+            raise BlinkConnectionError(msg)
+        if conn.pong_deadline is None and now >= conn.next_ping:
+            conn.send({"type": "ping"})
+            conn.pong_deadline = now + self._pong_timeout
+            conn.next_ping = now + self._ping_interval
+        for subscription in list(self._subscriptions):
+            if subscription._op_id is None:  # noqa: SLF001
+                if not subscription._confirming and (  # noqa: SLF001
+                    subscription._retry_at is None  # noqa: SLF001
+                    or now >= subscription._retry_at  # noqa: SLF001
+                ):
+                    self._start(conn, subscription, now)
+            elif subscription._deadline is not None and now >= subscription._deadline:  # noqa: SLF001
+                self._on_silence(conn, subscription, now)
+
+    def _on_silence(
+        self, conn: _Connection, subscription: Subscription, now: float
+    ) -> None:
+        """Resubscribe a stream that went quiet; replace the socket if that fails.
+
+        The socket may still answer pings while the server has lost the stream;
+        only the data tells (home-assistant/core#86462).
+        """
+        if subscription._resubscribed:  # noqa: SLF001
+            msg = f"Blink's {subscription.name} stream stayed silent"
+            raise BlinkConnectionError(msg)
+        LOGGER.debug("%s is silent; subscribing again", subscription.name)
+        self._complete(conn, subscription)
+        self._start(conn, subscription, now)
+        subscription._resubscribed = True  # noqa: SLF001
+        subscription._deadline = now + self._resubscribe_timeout  # noqa: SLF001
+
+    def _next_deadline(self, conn: _Connection) -> float:
+        deadlines = [
+            conn.pong_deadline if conn.pong_deadline is not None else conn.next_ping
+        ]
+        for subscription in self._subscriptions:
+            if subscription._op_id is None:  # noqa: SLF001
+                if subscription._retry_at is not None:  # noqa: SLF001
+                    deadlines.append(subscription._retry_at)  # noqa: SLF001
+            elif subscription._deadline is not None:  # noqa: SLF001
+                deadlines.append(subscription._deadline)  # noqa: SLF001
+        return min(deadlines)
+
+    # --- telling the owner -----------------------------------------------------
+
+    def _announce(self, *, connected: bool) -> None:
+        if self._on_connection_change is None:
+            return
+        try:
+            self._on_connection_change(connected)
+        except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
+            LOGGER.exception("Error in the connection callback")
+
+    def _catch_up(self) -> None:
+        """Have the owner catch up over HTTP; one run at a time, none skipped."""
+        if self._on_gap is None:
+            return
+        if self._gap_task is not None and not self._gap_task.done():
+            self._gap_again = True
+            return
+        self._gap_task = asyncio.get_running_loop().create_task(
+            self._run_catch_up(), name="blink_wallet ws catch-up"
+        )
+
+    async def _run_catch_up(self) -> None:
+        assert self._on_gap is not None  # noqa: S101 - only started with a callback
+        while True:
+            self._gap_again = False
+            try:
+                await self._on_gap()
+            except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
+                LOGGER.exception("Error catching up after a reconnect")
+            if not self._gap_again:
+                return
+
+    async def _stop_catch_up(self) -> None:
+        task, self._gap_task = self._gap_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _note_trouble(self, failure: BaseException, delay: float) -> None:
+        """One warning when trouble starts; the retries go to debug."""
+        unexpected = not isinstance(failure, BlinkError)
+        if self._trouble_since is None:
+            self._trouble_since = asyncio.get_running_loop().time()
+            LOGGER.warning(
+                "Blink live updates interrupted: %s; reconnecting",
+                failure or type(failure).__name__,
+                exc_info=failure if unexpected else None,
+            )
+        else:
+            LOGGER.debug(
+                "Blink live updates still interrupted: %s; next attempt in %.1f s",
+                failure or type(failure).__name__,
+                delay,
+                exc_info=failure if unexpected else None,
+            )
+
+    def _quote(self, frame: object) -> str:
+        """Cut a server frame short for a log, without the key should it echo it."""
+        text = frame if isinstance(frame, str) else repr(frame)
+        return cut(text.replace(self._api_key, "***") if self._api_key else text)
+
+
+# --- typed helpers ---------------------------------------------------------------
+
+
+def _parse_my_update(payload: object) -> MyUpdate | None:
+    return MyUpdate.from_payload(payload)
+
+
+def _parse_realtime_price(payload: object) -> RealtimePrice | None:
+    if not isinstance(payload, Mapping):
+        msg = "RealtimePricePayload is not an object"
+        raise BlinkModelError(msg)
+    price = payload.get("realtimePrice")
+    return None if price is None else RealtimePrice.from_payload(price)
+
+
+def _typed[T](
+    name: str,
+    root: str,
+    parse: Callable[[object], T | None],
+    callback: Callable[[T], None],
+) -> Callable[[dict[str, Any]], None]:
+    """Turn `data` into a model for `callback`; a drifted payload is logged once."""
+    warned = False
+
+    def on_data(data: dict[str, Any]) -> None:
+        nonlocal warned
+        payload = data.get(root)
+        try:
+            if isinstance(payload, Mapping) and payload.get("errors"):
+                raise graphql_error(payload["errors"])
+            value = parse(payload)
+        except BlinkError as err:
+            (LOGGER.debug if warned else LOGGER.warning)(
+                "Skipping an update of %s: %s", name, err
+            )
+            warned = True
+            return
+        warned = False
+        if value is not None:
+            callback(value)
+
+    return on_data
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error

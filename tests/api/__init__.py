@@ -1,0 +1,1 @@
+"""Protocol tests of the Blink API client, against real loopback sockets."""

@@ -1,0 +1,425 @@
+"""Models built from Blink's payloads: what is read, what is tolerated, what fails."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+import logging
+from typing import Any
+
+import pytest
+
+from custom_components.blink_wallet.api import (
+    Account,
+    BlinkModelError,
+    BlinkProtocolError,
+    Currency,
+    MyUpdate,
+    PaymentKind,
+    PaymentUpdate,
+    PriceUpdate,
+    RealtimePrice,
+    Transaction,
+    TransactionPage,
+    TxDirection,
+    TxStatus,
+    WalletCurrency,
+)
+
+from .payloads import PAYMENT_HASH, TX_HASH, me, realtime_price, transaction
+
+
+def test_lightning_receipt_is_read_in_full() -> None:
+    tx = Transaction.from_payload(transaction())
+
+    assert tx == Transaction(
+        id="tx-1",
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        direction=TxDirection.RECEIVE,
+        status=TxStatus.SUCCESS,
+        memo="coffee",
+        settlement_amount=1000,
+        settlement_currency=WalletCurrency.BTC,
+        settlement_fee=0,
+        settlement_display_amount=Decimal("0.95"),
+        settlement_display_currency="USD",
+        settlement="lightning",
+        payment_hash=PAYMENT_HASH,
+        tx_hash=None,
+        counterparty_wallet_id=None,
+        external_id=None,
+    )
+    assert tx.created_at.tzinfo is UTC
+    assert tx.direction == "RECEIVE"
+
+
+def test_onchain_receipt_carries_its_tx_hash() -> None:
+    tx = Transaction.from_payload(
+        transaction(
+            status="PENDING",
+            settlementVia={
+                "__typename": "SettlementViaOnChain",
+                "transactionHash": TX_HASH,
+            },
+            initiationVia={"__typename": "InitiationViaOnChain", "address": "bc1q"},
+        )
+    )
+
+    assert tx.settlement == "onchain"
+    assert tx.tx_hash == TX_HASH
+    assert tx.payment_hash is None
+    assert tx.status is TxStatus.PENDING
+
+
+def test_blink_to_blink_invoice_payment_settles_intraledger_with_its_hash() -> None:
+    tx = Transaction.from_payload(
+        transaction(
+            settlementVia={
+                "__typename": "SettlementViaIntraLedger",
+                "counterPartyWalletId": "wallet-other",
+            }
+        )
+    )
+
+    assert tx.settlement == "intraledger"
+    assert tx.counterparty_wallet_id == "wallet-other"
+    assert tx.payment_hash == PAYMENT_HASH
+
+
+def test_signed_display_amount_of_a_send_is_an_exact_decimal() -> None:
+    tx = Transaction.from_payload(
+        transaction(
+            direction="SEND",
+            settlementAmount=-1010,
+            settlementFee=10,
+            settlementDisplayAmount="-0.9595",
+            memo=None,
+            externalId="order-7",
+        )
+    )
+
+    assert tx.settlement_display_amount == Decimal("-0.9595")
+    assert tx.settlement_amount == -1010
+    assert tx.memo is None
+    assert tx.external_id == "order-7"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "id",
+        "createdAt",
+        "direction",
+        "status",
+        "settlementAmount",
+        "settlementCurrency",
+        "settlementFee",
+        "settlementDisplayAmount",
+        "settlementDisplayCurrency",
+        "settlementVia",
+        "initiationVia",
+    ],
+)
+def test_missing_required_transaction_field_raises_model_error(field: str) -> None:
+    payload = transaction()
+    del payload[field]
+
+    with pytest.raises(BlinkModelError, match=field):
+        Transaction.from_payload(payload)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", 7),
+        ("createdAt", "yesterday"),
+        ("createdAt", True),
+        ("createdAt", 10**20),
+        ("direction", "SIDEWAYS"),
+        ("status", "MAYBE"),
+        ("settlementAmount", 1.5),
+        ("settlementAmount", "1000"),
+        ("settlementCurrency", "EUR"),
+        ("settlementDisplayAmount", "lots"),
+        ("settlementDisplayAmount", "NaN"),
+        ("settlementDisplayAmount", 0.95),
+        ("memo", 5),
+        ("settlementVia", []),
+        ("settlementVia", {"transactionHash": TX_HASH}),
+        ("initiationVia", {"__typename": "InitiationViaLn"}),
+    ],
+)
+def test_mistyped_transaction_field_raises_model_error(field: str, value: Any) -> None:
+    with pytest.raises(BlinkModelError):
+        Transaction.from_payload(transaction(**{field: value}))
+
+
+def test_model_error_is_a_protocol_error_never_a_key_error() -> None:
+    with pytest.raises(BlinkProtocolError):
+        Transaction.from_payload({})
+    with pytest.raises(BlinkModelError):
+        Transaction.from_payload(None)
+
+
+def test_unknown_fields_and_settlement_types_are_tolerated(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tx = Transaction.from_payload(
+        transaction(
+            settlementPrice={"base": 1, "offset": 0},
+            settlementVia={"__typename": "SettlementViaTeleport", "preImage": "x"},
+        )
+    )
+
+    assert tx.settlement == "teleport"
+    assert "settlementPrice" in caplog.text
+    assert "SettlementViaTeleport" in caplog.text
+
+
+def test_integer_display_amount_is_accepted() -> None:
+    tx = Transaction.from_payload(transaction(settlementDisplayAmount=3))
+
+    assert tx.settlement_display_amount == Decimal(3)
+
+
+def test_account_exposes_its_wallets_by_currency() -> None:
+    account = Account.from_payload(me())
+
+    assert account.id == "account-1"
+    assert account.username == "satoshi"
+    assert account.display_currency == "USD"
+    assert account.btc_wallet is not None
+    assert account.btc_wallet.balance == 5000
+    assert account.btc_wallet.pending_incoming_balance == 0
+    assert account.usd_wallet is not None
+    assert account.usd_wallet.id == "wallet-usd"
+    assert account.usd_wallet.pending_incoming_balance is None
+
+
+def test_account_ignores_a_wallet_of_an_unknown_currency() -> None:
+    payload = me(username=None)
+    payload["defaultAccount"]["wallets"].append(
+        {"id": "wallet-x", "walletCurrency": "USDT", "balance": 1}
+    )
+    payload["defaultAccount"]["wallets"].pop(1)
+
+    account = Account.from_payload(payload)
+
+    assert [w.id for w in account.wallets] == ["wallet-btc"]
+    assert account.usd_wallet is None
+    assert account.username is None
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"defaultAccount": None},
+        {"defaultAccount": {"id": "a", "displayCurrency": "USD", "wallets": "none"}},
+        {"defaultAccount": {"id": "a", "displayCurrency": "USD", "wallets": [7]}},
+        {"defaultAccount": {"displayCurrency": "USD", "wallets": []}},
+    ],
+)
+def test_broken_account_raises_model_error(broken: dict[str, Any]) -> None:
+    with pytest.raises(BlinkModelError):
+        Account.from_payload(broken)
+
+
+def test_currency_is_read() -> None:
+    currency = Currency.from_payload(
+        {"id": "JPY", "symbol": "¥", "name": "Yen", "flag": "🇯🇵", "fractionDigits": 0}
+    )
+
+    assert currency == Currency("JPY", "¥", "Yen", "🇯🇵", 0)
+
+
+def test_transaction_page_reads_edges_and_page_info() -> None:
+    page = TransactionPage.from_payload(
+        {
+            "edges": [
+                {"cursor": "tx-2", "node": transaction(id="tx-2")},
+                {"cursor": "tx-1", "node": transaction(id="tx-1")},
+            ],
+            "pageInfo": {"hasNextPage": True, "endCursor": "tx-1"},
+        }
+    )
+
+    assert [tx.id for tx in page.transactions] == ["tx-2", "tx-1"]
+    assert page.has_next_page is True
+    assert page.end_cursor == "tx-1"
+
+
+def test_absent_transaction_connection_is_an_empty_page() -> None:
+    assert TransactionPage.from_payload(None) == TransactionPage((), False, None)
+    page = TransactionPage.from_payload(
+        {"edges": None, "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    )
+    assert page.transactions == ()
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"edges": {}, "pageInfo": {"hasNextPage": False}},
+        {"edges": []},
+        {"edges": [], "pageInfo": {"hasNextPage": "no"}},
+        {"edges": [{"cursor": "x"}], "pageInfo": {"hasNextPage": False}},
+    ],
+)
+def test_broken_transaction_page_raises_model_error(broken: dict[str, Any]) -> None:
+    with pytest.raises(BlinkModelError):
+        TransactionPage.from_payload(broken)
+
+
+def test_realtime_price_reads_offsets_from_the_payload() -> None:
+    price = RealtimePrice.from_payload(
+        realtime_price(currency="EUR", btc=(874, 1), usd=(92, 2))
+    )
+
+    assert price.denominator_currency == "EUR"
+    assert price.btc_sat_price == Decimal("87.4")
+    assert price.usd_cent_price == Decimal("0.92")
+    assert price.timestamp == datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def test_realtime_price_falls_back_to_the_deprecated_currency_field() -> None:
+    payload = realtime_price()
+    del payload["denominatorCurrencyDetails"]
+    payload["denominatorCurrency"] = "CHF"
+
+    assert RealtimePrice.from_payload(payload).denominator_currency == "CHF"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"btcSatPrice": None},
+        {"btcSatPrice": {"base": 1}},
+        {"usdCentPrice": {"base": "1", "offset": 6}},
+        {"usdCentPrice": {"base": 1, "offset": 10_000}},
+        {"denominatorCurrencyDetails": {"code": "USD"}},
+        {"timestamp": None},
+    ],
+)
+def test_broken_realtime_price_raises_model_error(broken: dict[str, Any]) -> None:
+    payload = realtime_price()
+    payload.update(broken)
+
+    with pytest.raises(BlinkModelError):
+        RealtimePrice.from_payload(payload)
+
+
+def test_my_update_with_a_price() -> None:
+    update = MyUpdate.from_payload(
+        {
+            "errors": [],
+            "me": None,
+            "update": {"__typename": "RealtimePrice", **realtime_price()},
+        }
+    )
+
+    assert isinstance(update.update, PriceUpdate)
+    assert update.update.price.btc_sat_price == Decimal("0.095")
+    assert update.account is None
+
+
+def test_my_update_with_a_lightning_payment_and_the_balances_after_it() -> None:
+    update = MyUpdate.from_payload(
+        {
+            "errors": [],
+            "me": me(btc=6000),
+            "update": {
+                "__typename": "LnUpdate",
+                "status": "PAID",
+                "transaction": transaction(),
+            },
+        }
+    )
+
+    assert update.update == PaymentUpdate(
+        kind=PaymentKind.LN,
+        notification_type=None,
+        ln_status="PAID",
+        transaction=Transaction.from_payload(transaction()),
+    )
+    assert update.account is not None
+    assert update.account.btc_wallet is not None
+    assert update.account.btc_wallet.balance == 6000
+
+
+@pytest.mark.parametrize(
+    ("typename", "kind", "notification"),
+    [
+        ("OnChainUpdate", PaymentKind.ONCHAIN, "OnchainReceiptPending"),
+        ("IntraLedgerUpdate", PaymentKind.INTRALEDGER, "IntraLedgerReceipt"),
+    ],
+)
+def test_my_update_with_other_payments(
+    typename: str, kind: PaymentKind, notification: str
+) -> None:
+    update = MyUpdate.from_payload(
+        {
+            "update": {
+                "__typename": typename,
+                "txNotificationType": notification,
+                "transaction": transaction(),
+            }
+        }
+    )
+
+    assert isinstance(update.update, PaymentUpdate)
+    assert update.update.kind is kind
+    assert update.update.kind == kind.value
+    assert update.update.notification_type == notification
+    assert update.update.ln_status is None
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        None,
+        {"__typename": "Price"},
+        {"__typename": "Price", "base": 95, "offset": 3, "currencyUnit": "USDCENT"},
+        {"__typename": "HandleUpdate", "handle": "x"},
+    ],
+)
+def test_my_update_members_this_client_does_not_use_are_none(member: Any) -> None:
+    assert MyUpdate.from_payload({"errors": [], "update": member}).update is None
+
+
+def test_a_malformed_account_beside_a_payment_does_not_lose_the_payment() -> None:
+    update = MyUpdate.from_payload(
+        {
+            "me": {"defaultAccount": None},
+            "update": {
+                "__typename": "LnUpdate",
+                "status": "PAID",
+                "transaction": transaction(),
+            },
+        }
+    )
+
+    assert isinstance(update.update, PaymentUpdate)
+    assert update.account is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"update": []},
+        {"update": {"status": "PAID"}},
+        {"update": {"__typename": "LnUpdate", "transaction": transaction()}},
+        {"update": {"__typename": "LnUpdate", "status": "PAID"}},
+        {"update": {"__typename": "OnChainUpdate", "transaction": transaction()}},
+        {"update": {"__typename": "RealtimePrice"}},
+    ],
+)
+def test_broken_my_update_raises_model_error(payload: Any) -> None:
+    with pytest.raises(BlinkModelError):
+        MyUpdate.from_payload(payload)
+
+
+def test_models_are_frozen() -> None:
+    tx = Transaction.from_payload(transaction())
+
+    with pytest.raises(AttributeError):
+        tx.id = "other"  # type: ignore[misc]
