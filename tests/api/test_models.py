@@ -75,12 +75,14 @@ def test_blink_to_blink_invoice_payment_settles_intraledger_with_its_hash() -> N
             settlementVia={
                 "__typename": "SettlementViaIntraLedger",
                 "counterPartyWalletId": "wallet-other",
+                "counterPartyUsername": "hal",
             }
         )
     )
 
     assert tx.settlement == "intraledger"
     assert tx.counterparty_wallet_id == "wallet-other"
+    assert tx.counterparty_username == "hal"
     assert tx.payment_hash == PAYMENT_HASH
 
 

@@ -324,6 +324,7 @@ class Transaction:
     tx_hash: str | None
     counterparty_wallet_id: str | None
     external_id: str | None
+    counterparty_username: str | None = None
 
     @classmethod
     def from_payload(cls, payload: object) -> Self:
@@ -377,6 +378,11 @@ class Transaction:
                 else None
             ),
             external_id=_opt_str(data, "externalId", where),
+            counterparty_username=(
+                _opt_str(settlement_via, "counterPartyUsername", settled_by)
+                if settled_by == "SettlementViaIntraLedger"
+                else None
+            ),
         )
 
 

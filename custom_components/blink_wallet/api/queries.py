@@ -23,7 +23,7 @@ fragment TransactionFields on Transaction {
   settlementVia {
     __typename
     ... on SettlementViaOnChain { transactionHash }
-    ... on SettlementViaIntraLedger { counterPartyWalletId }
+    ... on SettlementViaIntraLedger { counterPartyWalletId counterPartyUsername }
   }
   initiationVia {
     __typename
@@ -41,19 +41,27 @@ fragment RealtimePriceFields on RealtimePrice {
 }
 """
 
-ACCOUNT_QUERY: Final = """
-query Account {
-  me {
+# `username` is deprecated but the only source of the Lightning address.
+ACCOUNT_FRAGMENT: Final = """
+fragment AccountFields on User {
+  id
+  username
+  defaultAccount {
     id
-    username
-    defaultAccount {
-      id
-      displayCurrency
-      wallets { id walletCurrency balance pendingIncomingBalance }
-    }
+    displayCurrency
+    wallets { id walletCurrency balance pendingIncomingBalance }
   }
 }
 """
+
+ACCOUNT_QUERY: Final = (
+    """
+query Account {
+  me { ...AccountFields }
+}
+"""
+    + ACCOUNT_FRAGMENT
+)
 
 TRANSACTIONS_QUERY: Final = (
     """
@@ -123,15 +131,7 @@ MY_UPDATES_SUBSCRIPTION: Final = (
 subscription MyUpdates {
   myUpdates {
     errors { message code }
-    me {
-      id
-      username
-      defaultAccount {
-        id
-        displayCurrency
-        wallets { id walletCurrency balance pendingIncomingBalance }
-      }
-    }
+    me { ...AccountFields }
     update {
       __typename
       ... on RealtimePrice { ...RealtimePriceFields }
@@ -145,6 +145,7 @@ subscription MyUpdates {
   }
 }
 """
+    + ACCOUNT_FRAGMENT
     + REALTIME_PRICE_FRAGMENT
     + TRANSACTION_FRAGMENT
 )
