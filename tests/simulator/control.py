@@ -1,0 +1,67 @@
+"""The knobs tests turn (faults, delays) and the counters they read."""
+
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .protocol import WsSession
+
+# Gets every text frame a session is about to send; returns the frames to send
+# instead: [] drops it, [frame, frame] duplicates it, a held frame can be sent
+# later with `session.send_raw`, which bypasses the hook (reordering).
+type FrameHook = Callable[[WsSession, str], Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpFault:
+    """A canned HTTP answer served instead of GraphQL."""
+
+    status: int
+    body: str
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Behaviour:
+    """How the server behaves; sessions read it live, so changes apply at once."""
+
+    # graphql-ws closes 4408 when connection_init does not come in time (3 s).
+    init_timeout: float = 3.0
+    ack_delay: float = 0.0
+    withhold_ack: bool = False
+    # Apply to sockets opened from now on (see BlinkSimulator.freeze_sockets).
+    freeze_new: bool = False
+    silence_new: bool = False
+    frame_hook: FrameHook | None = None
+    http_delay: float = 0.0
+    http_faults: deque[HttpFault] = field(default_factory=deque)
+    handshake_faults: deque[int] = field(default_factory=deque)
+
+
+@dataclass(slots=True)
+class Stats:
+    """What the server saw, for tests to assert on."""
+
+    http_requests: int = 0
+    http_unauthorized: int = 0
+    # by operationName, or by the root fields ("me", "currencyList,me") without one
+    http_operations: Counter[str] = field(default_factory=Counter)
+    http_fields: Counter[str] = field(default_factory=Counter)
+    ws_connections: int = 0
+    connection_inits: int = 0
+    acks_sent: int = 0
+    # subscriptions started, by root field ("myUpdates", "realtimePrice", ...)
+    subscriptions: Counter[str] = field(default_factory=Counter)
+    pings_received: int = 0
+    pongs_sent: int = 0
+    pings_sent: int = 0
+    pongs_received: int = 0
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        fresh = Stats()
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(fresh, counter.name))
