@@ -3,12 +3,18 @@
 The client knows nothing of Home Assistant, so these tests run without `hass`.
 """
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 import pytest
+
+from tests.simulator import TEST_API_KEY, BlinkSimulator
+from tests.simulator.fixtures import simulator  # noqa: F401 - the fixture
+
+from .harness import Harness
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +42,21 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def harness(
+    session: aiohttp.ClientSession,
+    simulator: BlinkSimulator,  # noqa: F811 - the fixture imported above
+) -> AsyncIterator[Callable[..., Harness]]:
+    """Build Harnesses on the simulator; every one is closed after the test."""
+    built: list[Harness] = []
+
+    def build(api_key: str = TEST_API_KEY, **kwargs: Any) -> Harness:
+        made = Harness(session, simulator.http_url, simulator.ws_url, api_key, **kwargs)
+        built.append(made)
+        return made
+
+    yield build
+    for made in built:
+        await made.stop()

@@ -174,7 +174,7 @@ class _Connection:
 
     ws: aiohttp.ClientWebSocketResponse
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    outbox: list[bytes] = field(default_factory=list)
+    outbox: list[str] = field(default_factory=list)
     by_id: dict[str, Subscription] = field(default_factory=dict)
     next_ping: float = 0.0
     pong_deadline: float | None = None
@@ -184,7 +184,8 @@ class _Connection:
 
     def send(self, frame: Mapping[str, Any]) -> None:
         """Queue a frame; the keeper task is the only writer of the socket."""
-        self.outbox.append(orjson.dumps(frame))
+        # graphql-transport-ws speaks text frames only
+        self.outbox.append(orjson.dumps(frame).decode())
         self.wake.set()
 
 
@@ -458,7 +459,7 @@ class BlinkWebSocket:
 
     async def _send_now(self, conn: _Connection, frame: Mapping[str, Any]) -> None:
         try:
-            await conn.ws.send_bytes(orjson.dumps(frame))
+            await conn.ws.send_str(orjson.dumps(frame).decode())
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
             msg = f"The socket failed while sending: {type(err).__name__}"
             raise BlinkConnectionError(msg) from None
@@ -745,7 +746,7 @@ class BlinkWebSocket:
             while conn.outbox:
                 frame = conn.outbox.pop(0)
                 try:
-                    await conn.ws.send_bytes(frame)
+                    await conn.ws.send_str(frame)
                 except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
                     msg = f"The socket failed while sending: {type(err).__name__}"
                     raise BlinkConnectionError(msg) from None

@@ -1,0 +1,110 @@
+"""A BlinkWebSocket wired to recorders, with millisecond timings, for socket tests."""
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from typing import Any
+
+import aiohttp
+
+from custom_components.blink_wallet.api import (
+    BlinkClient,
+    BlinkWebSocket,
+    MyUpdate,
+    PaymentUpdate,
+    PriceUpdate,
+    RealtimePrice,
+    Subscription,
+)
+
+# Production is 20 s / 10 s / 10 s / 600 s / 1 s…5 min; tests run a thousand times
+# faster. Silence watching is off unless a test turns it down.
+FAST: dict[str, float] = {
+    "ping_interval": 0.05,
+    "pong_timeout": 0.1,
+    "ack_timeout": 0.2,
+    "connect_timeout": 2.0,
+    "silence_timeout": 60.0,
+    "resubscribe_timeout": 0.2,
+    "backoff_base": 0.01,
+    "backoff_cap": 0.05,
+}
+
+
+class Harness:
+    """One client and socket against `http_url`/`ws_url`, recording what it tells."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        http_url: str,
+        ws_url: str,
+        api_key: str,
+        *,
+        gap: Callable[[], Any] | None = None,
+        **timings: float,
+    ) -> None:
+        self.client = BlinkClient(session, api_key, api_url=http_url)
+        self.connection: list[bool] = []
+        self.gaps = 0
+        self.updates: list[MyUpdate] = []
+        self.prices: list[RealtimePrice] = []
+        self._gap_hook = gap
+        self.ws = BlinkWebSocket(
+            session,
+            api_key,
+            ws_url,
+            client=self.client,
+            on_connection_change=self.connection.append,
+            on_gap=self._on_gap,
+            **{**FAST, **timings},  # type: ignore[arg-type]
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def _on_gap(self) -> None:
+        self.gaps += 1
+        if self._gap_hook is not None:
+            result = self._gap_hook()
+            if asyncio.iscoroutine(result):
+                await result
+
+    def my_updates(self) -> Subscription:
+        return self.ws.subscribe_my_updates(self.updates.append)
+
+    def realtime_price(self, currency: str = "USD") -> Subscription:
+        return self.ws.subscribe_realtime_price(currency, self.prices.append)
+
+    @property
+    def payments(self) -> list[PaymentUpdate]:
+        return [u.update for u in self.updates if isinstance(u.update, PaymentUpdate)]
+
+    @property
+    def price_updates(self) -> list[PriceUpdate]:
+        return [u.update for u in self.updates if isinstance(u.update, PriceUpdate)]
+
+    def start(self) -> asyncio.Task[None]:
+        self.task = asyncio.get_running_loop().create_task(self.ws.run())
+        return self.task
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], within: float = 5.0
+    ) -> None:
+        async with asyncio.timeout(within):
+            while not predicate():
+                if self.task is not None and self.task.done():
+                    self.task.result()  # raise what ended run()
+                    msg = "run() returned while waiting"
+                    raise AssertionError(msg)
+                await asyncio.sleep(0.002)
+
+    async def connected(self, within: float = 5.0) -> None:
+        """Wait until the socket is up and subscribed."""
+        await self.wait_for(lambda: self.ws.connected, within)
+
+    async def stop(self) -> None:
+        """close(), then make sure run() has returned."""
+        await self.ws.close()
+        if self.task is not None:
+            async with asyncio.timeout(5):
+                with contextlib.suppress(Exception):
+                    await self.task
