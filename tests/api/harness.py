@@ -57,7 +57,7 @@ class Harness:
             client=self.client,
             on_connection_change=self.connection.append,
             on_gap=self._on_gap,
-            **{**FAST, **timings},  # type: ignore[arg-type]
+            **{**FAST, **timings},
         )
         self.task: asyncio.Task[None] | None = None
 

@@ -13,10 +13,7 @@ from custom_components.blink_wallet.api import (
     WalletCurrency,
     btc_price,
 )
-from custom_components.blink_wallet.api.queries import (
-    MY_UPDATES_SUBSCRIPTION,
-    PRICE_SUBSCRIPTION,
-)
+from custom_components.blink_wallet.api.queries import PRICE_SUBSCRIPTION
 from tests.simulator import BlinkSimulator
 
 from .harness import Harness
@@ -241,25 +238,6 @@ async def test_ids_are_unique_on_each_socket_and_across_sockets(
 
     assert len(seen) == 6
     assert len(set(seen)) == 6
-
-
-async def test_my_updates_document_is_what_the_socket_sends(
-    simulator: BlinkSimulator, harness: Build
-) -> None:
-    frames: list[str] = []
-    h = harness()
-    h.my_updates()
-    h.start()
-    await simulator.wait_for_subscriptions()
-
-    simulator.behaviour.frame_hook = lambda _session, text: (
-        frames.append(text) or [text]
-    )
-    await simulator.set_price(90_000)
-    await h.wait_for(lambda: len(h.price_updates) >= 2)
-
-    assert any('"myUpdates"' in frame for frame in frames)
-    assert MY_UPDATES_SUBSCRIPTION.count("subscription MyUpdates") == 1
 
 
 async def test_price_sent_only_as_the_deprecated_member_is_skipped(
