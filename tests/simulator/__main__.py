@@ -50,18 +50,24 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
         print("Blink simulator stopped", flush=True)  # noqa: T201
 
 
-async def _main(args: argparse.Namespace) -> None:
+async def serve_until_signalled(args: argparse.Namespace) -> None:
+    """Serve until SIGINT or SIGTERM (from the main thread)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    await serve(args, stop)
+    try:
+        await serve(args, stop)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point."""
-    asyncio.run(_main(parse_args(argv)))
+    asyncio.run(serve_until_signalled(parse_args(argv)))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover - run as a subprocess in the tests
     main()

@@ -208,10 +208,16 @@ async def _graphql_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def _health(_request: web.Request) -> web.StreamResponse:
+    """Readiness probe for scripts (scripts/develop waits on it)."""
+    return web.Response(text="ok")
+
+
 def build_app(core: Core) -> web.Application:
     """The aiohttp application serving `core`."""
     app = web.Application()
     app[CORE_KEY] = core
+    app.router.add_get("/health", _health)
     app.router.add_post(GRAPHQL_PATH, _graphql_http)
     app.router.add_get(GRAPHQL_PATH, _graphql_get)
     return app

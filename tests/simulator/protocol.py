@@ -18,7 +18,7 @@ the document itself, refuses anything but subscriptions, then validates
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import IntEnum
@@ -77,6 +77,8 @@ class LiveSubscription:
 
     field: str
     task: asyncio.Task[None]
+    # True once its resolver listens: from then on no event can miss it.
+    listening: bool = False
 
 
 def _root_field(operation: OperationDefinitionNode) -> str:
@@ -171,12 +173,9 @@ class WsSession:
             sent = await self.send_raw(frame) or sent
         return sent
 
-    async def ping(self, payload: Mapping[str, Any] | None = None) -> bool:
+    async def ping(self) -> bool:
         """Send a graphql-transport-ws `ping` (the server may ping too)."""
-        message: dict[str, Any] = {"type": "ping"}
-        if payload is not None:
-            message["payload"] = payload
-        sent = await self._send(message)
+        sent = await self._send({"type": "ping"})
         if sent:
             self._stats.pings_sent += 1
         return sent
@@ -194,8 +193,8 @@ class WsSession:
         """Cut the TCP connection: no close frame, like a network failure."""
         self._stop_subscriptions()
         transport = self._request.transport
-        if transport is not None:
-            transport.abort()
+        assert transport is not None  # the socket is open
+        transport.abort()
 
     def _stop_subscriptions(self) -> None:
         for live in self.subscriptions.values():
@@ -384,6 +383,9 @@ class WsSession:
                 )
             else:
                 stream = outcome
+                live = self.subscriptions.get(sub_id)
+                if live is not None and live.task is asyncio.current_task():
+                    live.listening = True
                 async for result in stream:
                     payload = format_result(result)
                     await self._send(
@@ -391,10 +393,10 @@ class WsSession:
                     )
             await self._send({"id": sub_id, "type": "complete"}, data=True)
         finally:
-            if stream is not None:
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+            # graphql-core maps events with an async generator; closing it closes
+            # our listener at once, whatever the task was awaiting when cancelled
+            if isinstance(stream, AsyncGenerator):
+                await stream.aclose()
             live = self.subscriptions.get(sub_id)
             if live is not None and live.task is asyncio.current_task():
                 del self.subscriptions[sub_id]

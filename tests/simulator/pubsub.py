@@ -67,8 +67,7 @@ class Listener(AsyncIterator[Event]):
 
     def put(self, event: Event) -> None:
         """Deliver one event (called by the hub)."""
-        if not self.closed:
-            self._queue.put_nowait(event)
+        self._queue.put_nowait(event)
 
     async def __anext__(self) -> Event:
         """Wait for the next event."""

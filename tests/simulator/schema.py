@@ -233,7 +233,7 @@ def _wallet_ids(
 # --- Query -----------------------------------------------------------------------
 
 
-def _me(_root: Any, info: Info) -> Any:
+async def _me(_root: Any, info: Info) -> Any:
     return _account(info).user
 
 
@@ -336,7 +336,7 @@ def _listen_with(context: Context, topics: tuple[str, ...], *first: Event) -> Li
     return listener
 
 
-def _subscribe_my_updates(_root: Any, info: Info) -> Listener:
+async def _subscribe_my_updates(_root: Any, info: Info) -> Listener:
     """Listen to the account and its display currency, then publish the price.
 
     Blink publishes the current price to the account's trigger, so every open
@@ -379,8 +379,6 @@ def _my_updates(event: Event, info: Info) -> Any:
             return {"errors": [], "me": account.user, "update": quote}
         case TransactionEvent(update=update):
             return {"errors": [], "me": account.user, "update": update}
-        case ErrorEvent(message=message, code=code):
-            return {"errors": [AppError(message, code)]}
 
 
 def _subscribe_realtime_price(

@@ -8,6 +8,7 @@ Blink publishes them, so open subscriptions see them within the same loop turn.
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from decimal import Decimal
 import random
 import time
@@ -94,9 +95,11 @@ class BlinkSimulator:
         """Listen (again) on the host and port; a restart reuses the first port."""
         if self._runner is not None:
             return
-        runner = web.AppRunner(build_app(self._core), handle_signals=False)
+        runner = web.AppRunner(
+            build_app(self._core), handle_signals=False, shutdown_timeout=1.0
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port, shutdown_timeout=1.0)
+        site = web.TCPSite(runner, self._host, self._port)
         try:
             await site.start()
         except BaseException:
@@ -118,10 +121,8 @@ class BlinkSimulator:
             await self.drop_sockets()
         else:
             await self.close_sockets(close_code, "Server shutting down")
-        for _ in range(200):
-            if not self._core.sessions:
-                break
-            await asyncio.sleep(0.01)
+        with suppress(TimeoutError):
+            await self.wait_for(lambda: not self._core.sessions, 2.0)
         await runner.cleanup()
 
     async def restart(self, *, close_code: int | None = 1001) -> None:
@@ -442,11 +443,16 @@ class BlinkSimulator:
 
     @property
     def live_subscriptions(self) -> Counter[str]:
-        """Running subscriptions by root field, across all sockets."""
+        """Running subscriptions by root field, across all sockets.
+
+        A subscription counts once it listens, so a payment pushed after waiting
+        for the count is sure to reach it.
+        """
         return Counter(
             live.field
             for session in self._core.sessions
             for live in session.subscriptions.values()
+            if live.listening
         )
 
     async def drop_sockets(self) -> int:
@@ -554,16 +560,17 @@ class BlinkSimulator:
         self, price_every: float, payment_every: float, rng: random.Random
     ) -> None:
         since_payment = 0.0
+        payments = 0
         while True:
             await asyncio.sleep(price_every)
             await self.move_price(Decimal(str(round(rng.gauss(0, 0.3), 3))))
             since_payment += price_every
             if since_payment >= payment_every:
                 since_payment = 0.0
+                payments += 1
                 amount = rng.randint(100, 5_000)
-                if rng.random() < 0.8:
-                    await self.receive_lightning(
-                        amount, memo=rng.choice(("zap", "tip", None))
-                    )
+                # mostly zaps, every fourth one from another Blink user
+                if payments % 4:
+                    await self.receive_lightning(amount, memo=rng.choice(("zap", None)))
                 else:
                     await self.receive_intraledger(amount, memo="thanks")
