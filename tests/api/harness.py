@@ -48,6 +48,7 @@ class Harness:
         self.connection: list[bool] = []
         self.gaps = 0
         self.updates: list[MyUpdate] = []
+        self.updates_at_connect = 0
         self.prices: list[RealtimePrice] = []
         self._gap_hook = gap
         self.ws = BlinkWebSocket(
@@ -55,11 +56,15 @@ class Harness:
             api_key,
             ws_url,
             client=self.client,
-            on_connection_change=self.connection.append,
+            on_connection_change=self._on_connection_change,
             on_gap=self._on_gap,
             **{**FAST, **timings},
         )
         self.task: asyncio.Task[None] | None = None
+
+    def _on_connection_change(self, connected: bool) -> None:
+        self.connection.append(connected)
+        self.updates_at_connect = len(self.updates)
 
     async def _on_gap(self) -> None:
         self.gaps += 1
@@ -100,6 +105,17 @@ class Harness:
     async def connected(self, within: float = 5.0) -> None:
         """Wait until the socket is up and subscribed."""
         await self.wait_for(lambda: self.ws.connected, within)
+
+    async def streaming(self, within: float = 5.0) -> None:
+        """Wait until myUpdates data flows on the current socket.
+
+        The simulator counts a subscription as live before its listener exists;
+        the price Blink pushes on subscribing proves the listener is there.
+        """
+        await self.wait_for(
+            lambda: self.ws.connected and len(self.updates) > self.updates_at_connect,
+            within,
+        )
 
     async def stop(self) -> None:
         """close(), then make sure run() has returned."""

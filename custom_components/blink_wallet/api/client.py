@@ -125,10 +125,14 @@ class BlinkClient:
         return data
 
     async def _me(
-        self, document: str, variables: Mapping[str, Any] | None = None
+        self,
+        document: str,
+        operation_name: str,
+        variables: Mapping[str, Any] | None = None,
     ) -> object:
         """Run a `me { … }` query and return `me`, which is null without a user."""
-        me = (await self.execute(document, variables)).get("me")
+        data = await self.execute(document, variables, operation_name=operation_name)
+        me = data.get("me")
         if me is None:
             msg = "Blink does not know the API key's user"
             raise BlinkAuthError(msg)
@@ -136,19 +140,23 @@ class BlinkClient:
 
     async def account(self) -> Account:
         """Return the default account with its wallets and balances."""
-        return Account.from_payload(await self._me(ACCOUNT_QUERY))
+        return Account.from_payload(await self._me(ACCOUNT_QUERY, "Account"))
 
     async def transactions(
         self, *, first: int = 50, after: str | None = None
     ) -> TransactionPage:
         """Return a page of transactions, newest first; `after` is a transaction id."""
-        me = await self._me(TRANSACTIONS_QUERY, {"first": first, "after": after})
+        me = await self._me(
+            TRANSACTIONS_QUERY, "Transactions", {"first": first, "after": after}
+        )
         account = _field(me, "defaultAccount")
         return TransactionPage.from_payload(_field(account, "transactions", null=True))
 
     async def pending_incoming_transactions(self) -> tuple[Transaction, ...]:
         """Return on-chain receipts seen but not yet confirmed."""
-        me = await self._me(PENDING_INCOMING_TRANSACTIONS_QUERY)
+        me = await self._me(
+            PENDING_INCOMING_TRANSACTIONS_QUERY, "PendingIncomingTransactions"
+        )
         account = _field(me, "defaultAccount")
         pending = _field(account, "pendingIncomingTransactions")
         if not isinstance(pending, list):
@@ -158,7 +166,7 @@ class BlinkClient:
 
     async def currency_list(self) -> tuple[Currency, ...]:
         """Return every display currency Blink prices bitcoin in."""
-        data = await self.execute(CURRENCY_LIST_QUERY)
+        data = await self.execute(CURRENCY_LIST_QUERY, operation_name="CurrencyList")
         currencies = _field(data, "currencyList")
         if not isinstance(currencies, list):
             msg = "currencyList is not a list"
@@ -167,12 +175,14 @@ class BlinkClient:
 
     async def realtime_price(self, currency: str) -> RealtimePrice:
         """Return the current price in `currency` (a display currency code)."""
-        data = await self.execute(REALTIME_PRICE_QUERY, {"currency": currency})
+        data = await self.execute(
+            REALTIME_PRICE_QUERY, {"currency": currency}, operation_name="RealtimePrice"
+        )
         return RealtimePrice.from_payload(_field(data, "realtimePrice"))
 
     async def scopes(self) -> frozenset[str]:
         """Return the scopes of the API key (READ, RECEIVE, WRITE)."""
-        data = await self.execute(SCOPES_QUERY)
+        data = await self.execute(SCOPES_QUERY, operation_name="Scopes")
         scopes = _field(_field(data, "authorization"), "scopes")
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             msg = "authorization.scopes is not a list of strings"
