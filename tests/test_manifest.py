@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant import config_entries
-from homeassistant.const import __version__ as HA_VERSION
+from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import Manifest, async_get_integration
 
@@ -90,7 +90,7 @@ def test_hacs_json_is_valid_and_names_the_tested_version() -> None:
     assert hacs["name"] == "Blink Wallet"
     assert hacs["render_readme"] is True
     # The minimum Home Assistant version is the one the test suite runs against.
-    assert AwesomeVersion(hacs["homeassistant"]) == AwesomeVersion(HA_VERSION)
+    assert AwesomeVersion(hacs["homeassistant"]) == AwesomeVersion(ha_version)
 
 
 def test_repository_holds_one_integration() -> None:
