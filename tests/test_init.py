@@ -1,20 +1,123 @@
-"""Setting up and unloading a config entry."""
+"""Setting up, unloading and reloading an entry; failures at setup and at run time."""
 
-from homeassistant.config_entries import ConfigEntryState
+import asyncio
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blink_wallet.const import DOMAIN
+from tests.conftest import state_of, wait_until
+from tests.simulator import TEST_API_KEY, BlinkSimulator
 
 
-async def test_entry_sets_up_and_unloads(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={})
-    entry.add_to_hass(hass)
+def _blink_tasks() -> list[asyncio.Task[object]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if DOMAIN in task.get_name() and not task.done()
+    ]
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
+
+async def test_setup_connects_one_socket_and_unload_leaves_nothing(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert simulator.open_sockets == 1
+    assert simulator.live_subscriptions["myUpdates"] == 1
+    assert simulator.live_subscriptions["realtimePrice"] == 1
+    assert _blink_tasks()
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    await wait_until(lambda: simulator.open_sockets == 0)
+    await wait_until(lambda: not _blink_tasks())
+
+
+async def test_reload_keeps_exactly_one_socket(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.NOT_LOADED
+    await wait_until(lambda: init_integration.runtime_data.connected)
+
+    await wait_until(lambda: simulator.open_sockets == 1)
+    assert simulator.live_subscriptions["myUpdates"] == 1
+
+
+async def test_refused_key_at_setup_asks_for_a_new_one(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.revoke_key(TEST_API_KEY)
+    mock_config_entry.add_to_hass(hass)
+
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert simulator.open_sockets == 0
+
+
+async def test_unreachable_blink_at_setup_retries_later(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.fail_http(502, body="<html>Bad Gateway</html>", content_type="text/html")
+    mock_config_entry.add_to_hass(hass)
+
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_key_revoked_while_running_starts_reauth_without_retrying(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    simulator.revoke_key(TEST_API_KEY)
+    await simulator.drop_sockets()
+
+    await wait_until(
+        lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+    )
+    inits = simulator.stats.connection_inits
+    await asyncio.sleep(0.5)
+
+    assert simulator.stats.connection_inits == inits, "no reconnect storm"
+    assert simulator.open_sockets == 0
+    coordinator = init_integration.runtime_data
+    assert not coordinator.connected
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "unavailable"
+
+
+async def test_refused_subprotocol_raises_a_repair_issue(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await simulator.close_sockets(4406, "Subprotocol not acceptable")
+
+    await wait_until(
+        lambda: (
+            issue_registry.async_get_issue(
+                DOMAIN, f"stream_refused_{init_integration.entry_id}"
+            )
+            is not None
+        )
+    )
+    assert simulator.open_sockets == 0

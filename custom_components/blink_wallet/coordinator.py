@@ -1,0 +1,482 @@
+"""The push coordinator: one Blink socket per entry, turned into state and events.
+
+State comes over HTTP once at setup; after that only pushes move it. After every gap
+(a reconnect, a Home Assistant start) one HTTP catch-up reconciles the balances and
+hands the payments that arrived meanwhile to the delivery, which fires each once.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Account,
+    BlinkAuthError,
+    BlinkClient,
+    BlinkConfigurationError,
+    BlinkError,
+    BlinkWebSocket,
+    Currency,
+    MyUpdate,
+    PaymentUpdate,
+    PriceUpdate,
+    RealtimePrice,
+    Transaction,
+)
+from .const import (
+    CONF_DISPLAY_CURRENCY,
+    CONF_REPLAY_WINDOW_HOURS,
+    CONF_SENT_EVENTS,
+    DEFAULT_REPLAY_WINDOW_HOURS,
+    DEFAULT_SENT_EVENTS,
+    DOMAIN,
+    LOGGER,
+    STALE_AFTER,
+)
+from .delivery import CATCH_UP_OVERLAP, Offer, PaymentDelivery
+from .endpoint import Endpoint
+from .payments import (
+    BUS_EVENTS,
+    PaymentEventType,
+    classify,
+    event_data,
+    is_own_transfer,
+    may_be_own_transfer,
+)
+
+type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
+
+# At most this many pages of history are read by one catch-up (newest first).
+CATCH_UP_MAX_PAGES = 20
+CATCH_UP_PAGE_SIZE = 50
+CATCH_UP_RETRY_SECONDS = 30
+# A conversion's two legs are booked together, so the newest page holds the twin.
+TWIN_CHECK_PAGE_SIZE = 20
+
+
+def payment_signal(entry_id: str) -> str:
+    """Dispatcher signal that carries each fired payment to the event entity."""
+    return f"{DOMAIN}_{entry_id}_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletState:
+    """An immutable snapshot of what the entities show."""
+
+    account: Account
+    price: RealtimePrice | None
+    last_payment: datetime | None = None
+
+
+class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
+    """Owns the Blink client and socket of one account."""
+
+    config_entry: BlinkWalletConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: BlinkWalletConfigEntry) -> None:
+        """Build the client and socket of the entry; nothing connects yet."""
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=entry.title, update_interval=None
+        )
+        self.endpoint = Endpoint.from_config(entry.data)
+        session = async_get_clientsession(hass)
+        self.client = BlinkClient(
+            session, entry.data[CONF_API_KEY], api_url=self.endpoint.api_url
+        )
+        self.websocket = BlinkWebSocket(
+            session,
+            entry.data[CONF_API_KEY],
+            self.endpoint.ws_url,
+            client=self.client,
+            on_connection_change=self._on_connection_change,
+            on_gap=self._async_on_gap,
+        )
+        self.delivery = PaymentDelivery(hass, entry.entry_id, self._fire)
+        self.currencies: dict[str, Currency] = {}
+        self.connected = False
+        self.stale = False
+        self._stale_timer: CALLBACK_TYPE | None = None
+        self._catch_up_lock = asyncio.Lock()
+        self._balance_pushes = 0
+        self.catch_ups = 0
+        # Every start is a gap: what arrived while we were away is read once.
+        self._catch_up_armed = True
+        self._catch_up_retry: CALLBACK_TYPE | None = None
+
+    # --- options ---------------------------------------------------------------
+
+    @property
+    def display_currency(self) -> str:
+        """Currency of the price sensor: the option, else the account's own."""
+        chosen: str | None = self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
+        return chosen or self.data.account.display_currency
+
+    @property
+    def fraction_digits(self) -> int:
+        """Decimals of the display currency, as Blink's currency list has them."""
+        if currency := self.currencies.get(self.display_currency):
+            return currency.fraction_digits
+        return 2
+
+    @property
+    def sent_events(self) -> bool:
+        """Whether outgoing payments fire events too."""
+        return bool(
+            self.config_entry.options.get(CONF_SENT_EVENTS, DEFAULT_SENT_EVENTS)
+        )
+
+    @property
+    def lightning_address(self) -> str | None:
+        """The account's Lightning address, where it has one."""
+        return self.endpoint.lightning_address(self.data.account.username)
+
+    # --- HTTP state --------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Load what is needed once: currencies and the delivery state."""
+        await self.delivery.async_load()
+        try:
+            currencies = await self.client.currency_list()
+        except BlinkAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except BlinkError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.currencies = {currency.id: currency for currency in currencies}
+
+    async def _async_update_data(self) -> WalletState:
+        """Fetch the account and price; at the first setup, mark history as seen."""
+        try:
+            account = await self.client.account()
+            price = await self.client.realtime_price(
+                self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
+                or account.display_currency
+            )
+            if self.delivery.first_run:
+                await self._async_mark_history_seen()
+        except BlinkAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except BlinkError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        last_payment = self.data.last_payment if self.data is not None else None
+        return WalletState(account=account, price=price, last_payment=last_payment)
+
+    async def _async_mark_history_seen(self) -> None:
+        """Mark the existing history seen: the first setup announces none of it."""
+        page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE)
+        history = list(page.transactions)
+        if history:
+            # Down to where later catch-ups will look, so they find nothing new.
+            since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
+            history, _ = await self._async_read_since(since)
+        pending = await self.client.pending_incoming_transactions()
+        self.delivery.async_mark_seen([*history, *pending])
+
+    # --- the socket ----------------------------------------------------------------
+
+    @callback
+    def async_start_stream(self) -> None:
+        """Start the socket as a background task owned by the entry."""
+        entry = self.config_entry
+        ir.async_delete_issue(self.hass, DOMAIN, f"stream_refused_{entry.entry_id}")
+        self.websocket.subscribe_my_updates(self._on_my_update)
+        self.websocket.subscribe_realtime_price(self.display_currency, self._on_price)
+        entry.async_on_unload(self.delivery.async_start())
+        entry.async_create_background_task(
+            self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
+        )
+
+    async def _async_run_stream(self) -> None:
+        try:
+            await self.websocket.run()
+        except BlinkAuthError:
+            LOGGER.warning(
+                "Blink refused the API key of %s; asking for a new one",
+                self.config_entry.title,
+            )
+            self._set_stale(stale=True)
+            self.config_entry.async_start_reauth(self.hass)
+        except BlinkConfigurationError as err:
+            LOGGER.error(
+                "Blink refused the live updates of %s: %s", self.config_entry.title, err
+            )
+            self._set_stale(stale=True)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                f"stream_refused_{self.config_entry.entry_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="stream_refused",
+                translation_placeholders={
+                    "title": self.config_entry.title,
+                    "error": str(err),
+                },
+            )
+
+    async def async_shutdown(self) -> None:
+        """Close the socket and write the delivery state (on unload)."""
+        await super().async_shutdown()
+        # The socket first: closing it reports the connection lost, which arms the
+        # stale timer cancelled next.
+        await self.websocket.close()
+        for cancel in (self._stale_timer, self._catch_up_retry):
+            if cancel is not None:
+                cancel()
+        self._stale_timer = self._catch_up_retry = None
+        await self.delivery.async_flush_to_disk()
+
+    @callback
+    def _on_connection_change(self, connected: bool) -> None:  # noqa: FBT001
+        self.connected = connected
+        if connected:
+            if self._stale_timer is not None:
+                self._stale_timer()
+                self._stale_timer = None
+            self._set_stale(stale=False)
+        elif self._stale_timer is None and not self.stale:
+            self._stale_timer = async_call_later(
+                self.hass, STALE_AFTER, self._async_stale_timeout
+            )
+        self.async_update_listeners()
+
+    @callback
+    def _async_stale_timeout(self, _: datetime) -> None:
+        self._stale_timer = None
+        self._set_stale(stale=True)
+
+    def _set_stale(self, *, stale: bool) -> None:
+        if stale == self.stale:
+            return
+        self.stale = stale
+        if stale:
+            LOGGER.warning(
+                "Blink data of %s is stale: no live connection for %s",
+                self.config_entry.title,
+                STALE_AFTER,
+            )
+        else:
+            LOGGER.info("Blink data of %s is live again", self.config_entry.title)
+        self.async_update_listeners()
+
+    async def _async_on_gap(self) -> None:
+        """Catch up after a reconnect, once the server streams again."""
+        self._catch_up_armed = True
+
+    # --- pushes ------------------------------------------------------------------
+
+    @callback
+    def _on_price(self, price: RealtimePrice) -> None:
+        if price.denominator_currency != self.display_currency or self.data is None:
+            return
+        self.async_set_updated_data(replace(self.data, price=price))
+
+    @callback
+    def _on_my_update(self, update: MyUpdate) -> None:
+        if self._catch_up_armed:
+            # graphql-transport-ws confirms no subscription: the first frame does
+            # (Blink pushes the price at once). Reading the history only now closes
+            # the window in which a payment is neither pushed nor read.
+            self._catch_up_armed = False
+            self.config_entry.async_create_background_task(
+                self.hass,
+                self._async_catch_up(),
+                f"{DOMAIN} catch-up {self.config_entry.title}",
+            )
+        match update.update:
+            case PriceUpdate(price=price):
+                self._on_price(price)
+            case PaymentUpdate(transaction=tx):
+                if update.account is not None:
+                    self._balance_pushes += 1
+                    self.async_set_updated_data(
+                        replace(self.data, account=update.account)
+                    )
+                if may_be_own_transfer(tx):
+                    self.config_entry.async_create_background_task(
+                        self.hass,
+                        self._async_offer_after_twin_check(tx),
+                        f"{DOMAIN} twin check {self.config_entry.title}",
+                    )
+                else:
+                    self._offer([tx], neighbours=(), replayed=False)
+            case _:
+                pass
+
+    async def _async_offer_after_twin_check(self, tx: Transaction) -> None:
+        """Look at the newest transactions: only a twin marks a conversion."""
+        try:
+            page = await self.client.transactions(first=TWIN_CHECK_PAGE_SIZE)
+        except BlinkError as err:
+            # The catch-up sees both legs together and decides then.
+            LOGGER.debug("Could not check %s for a twin: %s", tx.id, err)
+            self._schedule_catch_up_retry()
+            return
+        self._offer([tx], neighbours=page.transactions, replayed=False)
+
+    # --- delivery ----------------------------------------------------------------
+
+    def _offer(
+        self,
+        transactions: Sequence[Transaction],
+        *,
+        neighbours: Sequence[Transaction],
+        replayed: bool,
+    ) -> None:
+        own_wallets = {wallet.id for wallet in self.data.account.wallets}
+        window = self.config_entry.options.get(
+            CONF_REPLAY_WINDOW_HOURS, DEFAULT_REPLAY_WINDOW_HOURS
+        )
+        oldest_replayed = dt_util.utcnow() - timedelta(hours=window)
+        offers: list[Offer] = []
+        seen: list[Transaction] = []
+        too_old = 0
+        for tx in transactions:
+            if self.delivery.knows(tx.id):
+                continue
+            kind = classify(
+                tx, own_transfer=is_own_transfer(tx, own_wallets, neighbours)
+            )
+            if kind is None or (kind is PaymentEventType.SENT and not self.sent_events):
+                seen.append(tx)
+            elif replayed and tx.created_at < oldest_replayed:
+                # A week-old payment must not open a gate today.
+                seen.append(tx)
+                too_old += 1
+            else:
+                offers.append(Offer(tx, kind, replayed=replayed))
+        if seen:
+            self.delivery.async_mark_seen(seen)
+        if offers:
+            self.delivery.async_offer(offers)
+        if too_old:
+            self._report_not_replayed(too_old, window)
+
+    def _report_not_replayed(self, count: int, window: int) -> None:
+        LOGGER.warning(
+            "%s payment(s) of %s arrived more than %s hours ago while Home Assistant "
+            "was not connected; they are not replayed as events",
+            count,
+            self.config_entry.title,
+            window,
+        )
+        persistent_notification.async_create(
+            self.hass,
+            f"{count} payment(s) to {self.config_entry.title} arrived more than "
+            f"{window} hours before Home Assistant could see them. They are in your "
+            "Blink history and balances, but automations were not triggered for them.",
+            title="Blink Wallet: payments not replayed",
+            notification_id=f"{DOMAIN}_not_replayed_{self.config_entry.entry_id}",
+        )
+
+    @callback
+    def _fire(self, offer: Offer) -> None:
+        """Announce one payment: bus event, event entity, last-payment sensor."""
+        tx = offer.transaction
+        account = self.data.account
+        data = event_data(
+            tx,
+            config_entry_id=self.config_entry.entry_id,
+            account_id=account.id,
+            wallet_ids={wallet.currency: wallet.id for wallet in account.wallets},
+            replayed=offer.replayed,
+        )
+        self.hass.bus.async_fire(BUS_EVENTS[offer.kind], data)
+        async_dispatcher_send(
+            self.hass, payment_signal(self.config_entry.entry_id), offer.kind, data
+        )
+        if offer.kind is PaymentEventType.RECEIVED and (
+            self.data.last_payment is None or tx.created_at > self.data.last_payment
+        ):
+            self.async_set_updated_data(replace(self.data, last_payment=tx.created_at))
+
+    # --- catch-up ----------------------------------------------------------------
+
+    async def _async_catch_up(self) -> None:
+        """Reconcile balances and deliver what arrived while we were not listening."""
+        if self._catch_up_lock.locked():
+            return
+        async with self._catch_up_lock:
+            pushes = self._balance_pushes
+            try:
+                account = await self.client.account()
+                transactions, newest = await self._async_read_since(
+                    self.delivery.catch_up_since
+                )
+                pending = await self.client.pending_incoming_transactions()
+            except BlinkAuthError:
+                self.config_entry.async_start_reauth(self.hass)
+                return
+            except BlinkError as err:
+                LOGGER.debug(
+                    "Catch-up of %s failed, retrying: %s", self.config_entry.title, err
+                )
+                self._schedule_catch_up_retry()
+                return
+            if pushes == self._balance_pushes:
+                # Else a push carried balances newer than this answer.
+                self.async_set_updated_data(replace(self.data, account=account))
+            self._offer(
+                [*transactions, *pending], neighbours=transactions, replayed=True
+            )
+            self.delivery.async_caught_up(newest)
+            self.catch_ups += 1
+
+    async def _async_read_since(
+        self, since: datetime | None
+    ) -> tuple[list[Transaction], datetime | None]:
+        """Page through the history, newest first, down to `since`."""
+        found: list[Transaction] = []
+        newest: datetime | None = None
+        after: str | None = None
+        for _ in range(CATCH_UP_MAX_PAGES):
+            page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE, after=after)
+            for tx in page.transactions:
+                if newest is None or tx.created_at > newest:
+                    newest = tx.created_at
+                if since is not None and tx.created_at < since:
+                    return found, newest
+                found.append(tx)
+            if not page.has_next_page or page.end_cursor is None:
+                break
+            after = page.end_cursor
+        return found, newest
+
+    def _schedule_catch_up_retry(self) -> None:
+        if self._catch_up_retry is not None:
+            return
+
+        @callback
+        def _retry(_: datetime) -> None:
+            self._catch_up_retry = None
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_catch_up(), f"{DOMAIN} catch-up retry"
+            )
+
+        self._catch_up_retry = async_call_later(
+            self.hass, CATCH_UP_RETRY_SECONDS, _retry
+        )

@@ -1,0 +1,184 @@
+"""Exactly-once, in-order delivery of payment events, across gaps and restarts.
+
+A payment can reach us twice (live push and HTTP catch-up racing after a gap, a
+duplicated frame, a restart that replays what was fired just before a crash) and
+events can arise before Home Assistant has started. This module is the one place
+that decides whether a transaction is announced: once per transaction id, in
+`createdAt` order, never before Home Assistant has started.
+
+What has been delivered is persisted with `Store` (bounded list of ids, and where
+the next catch-up must start). The write is delayed and batched, off the hot path:
+a hard crash between firing and the write can repeat an event (flagged `replayed`)
+at the next start, never lose one.
+"""
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api import Transaction
+from .const import DOMAIN
+from .payments import PaymentEventType
+
+STORAGE_VERSION = 1
+# Enough ids to cover every transaction that a catch-up can see twice.
+MAX_REMEMBERED_IDS = 2000
+# Blink commits transactions with second resolution and not always in order; a
+# catch-up looks this far behind the newest transaction it has already seen.
+CATCH_UP_OVERLAP = timedelta(minutes=10)
+SAVE_DELAY_SECONDS = 2
+
+
+class DeliveryData(TypedDict):
+    """What is persisted per config entry."""
+
+    delivered: list[str]
+    since: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A transaction offered for delivery, the event it stands for, how it came."""
+
+    transaction: Transaction
+    kind: PaymentEventType
+    replayed: bool
+
+
+type Fire = Callable[[Offer], None]
+
+
+def _order(offer: Offer) -> tuple[datetime, str]:
+    """`createdAt` order; Blink's ids (ObjectIds) break ties within a second."""
+    return offer.transaction.created_at, offer.transaction.id
+
+
+class PaymentDelivery:
+    """Decides, once per transaction, whether and when its event fires."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, fire: Fire) -> None:
+        """Deliver through `fire`, which announces one offer."""
+        self._hass = hass
+        self._fire = fire
+        self._store: Store[DeliveryData] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.delivery"
+        )
+        self._order: deque[str] = deque()
+        self._delivered: set[str] = set()
+        self._held: dict[str, Offer] = {}
+        self._since: datetime | None = None
+        self._started = False
+        self._first_run = True
+
+    @property
+    def first_run(self) -> bool:
+        """Whether nothing was ever delivered or recorded for this entry."""
+        return self._first_run
+
+    @property
+    def catch_up_since(self) -> datetime | None:
+        """Transactions older than this were all seen; None means none ever were."""
+        return None if self._since is None else self._since - CATCH_UP_OVERLAP
+
+    async def async_load(self) -> None:
+        """Load what was delivered before, and wait for Home Assistant to start."""
+        if (data := await self._store.async_load()) is not None:
+            self._first_run = False
+            for tx_id in data["delivered"]:
+                self._remember(tx_id)
+            self._since = dt_util.parse_datetime(data["since"] or "")
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Begin firing once Home Assistant has started; returns the unsubscribe."""
+        return async_at_started(self._hass, self._async_started)
+
+    async def _async_started(self, _: HomeAssistant) -> None:
+        self._started = True
+        self._flush()
+
+    def knows(self, tx_id: str) -> bool:
+        """Whether a transaction was delivered, seen, or is held for delivery."""
+        return tx_id in self._delivered or tx_id in self._held
+
+    @callback
+    def async_mark_seen(self, transactions: Iterable[Transaction]) -> None:
+        """Record transactions as announced without firing (history, own transfers)."""
+        for tx in transactions:
+            self._remember(tx.id)
+            self._advance(tx.created_at)
+        self._schedule_save()
+
+    @callback
+    def async_offer(self, offers: Iterable[Offer]) -> None:
+        """Deliver each transaction not delivered yet, oldest first."""
+        for offer in sorted(offers, key=_order):
+            tx_id = offer.transaction.id
+            if self.knows(tx_id):
+                continue
+            self._held[tx_id] = offer
+        self._flush()
+
+    @callback
+    def async_caught_up(self, newest: datetime | None) -> None:
+        """Record that a catch-up has seen every transaction up to `newest`."""
+        if self._held:
+            # Held events are not delivered yet: the next catch-up must still see them.
+            oldest_held = min(o.transaction.created_at for o in self._held.values())
+            newest = oldest_held if newest is None else min(newest, oldest_held)
+        if newest is not None:
+            self._advance(newest)
+            self._schedule_save()
+
+    def _flush(self) -> None:
+        # A held event counts as delivered only once it has fired: if Home Assistant
+        # stops before it has started, the event comes again at the next start.
+        if not self._started or not self._held:
+            return
+        offers = sorted(self._held.values(), key=_order)
+        self._held.clear()
+        for offer in offers:
+            self._fire(offer)
+            self._remember(offer.transaction.id)
+        self._schedule_save()
+
+    def _remember(self, tx_id: str) -> None:
+        if tx_id in self._delivered:
+            return
+        self._delivered.add(tx_id)
+        self._order.append(tx_id)
+        while len(self._order) > MAX_REMEMBERED_IDS:
+            self._delivered.discard(self._order.popleft())
+
+    def _advance(self, created_at: datetime) -> None:
+        if self._since is None or created_at > self._since:
+            self._since = created_at
+
+    def _schedule_save(self) -> None:
+        self._first_run = False
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY_SECONDS)
+
+    def _data_to_save(self) -> DeliveryData:
+        return {
+            "delivered": list(self._order),
+            "since": None if self._since is None else self._since.isoformat(),
+        }
+
+    async def async_flush_to_disk(self) -> None:
+        """Write pending state now (on unload)."""
+        await self._store.async_save(self._data_to_save())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return counters for diagnostics (no ids)."""
+        return {
+            "remembered_transactions": len(self._order),
+            "held_until_started": len(self._held),
+            "catch_up_since": None if self._since is None else self._since.isoformat(),
+        }

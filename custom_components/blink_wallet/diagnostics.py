@@ -1,0 +1,42 @@
+"""Diagnostics: what a maintainer needs to see, with the key and ids redacted."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+
+from .coordinator import BlinkWalletConfigEntry
+
+TO_REDACT = {CONF_API_KEY, "id", "username", "account_id", "wallet_id", "unique_id"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: BlinkWalletConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics of a config entry."""
+    coordinator = entry.runtime_data
+    state = coordinator.data
+    return async_redact_data(
+        {
+            "entry": {
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+                "unique_id": entry.unique_id,
+            },
+            "account": asdict(state.account),
+            "price": None
+            if state.price is None
+            else {
+                "timestamp": state.price.timestamp.isoformat(),
+                "currency": state.price.denominator_currency,
+                "btc_sat_price": str(state.price.btc_sat_price),
+            },
+            "display_currency": coordinator.display_currency,
+            "connected": coordinator.connected,
+            "stale": coordinator.stale,
+            "delivery": coordinator.delivery.diagnostics(),
+        },
+        TO_REDACT,
+    )

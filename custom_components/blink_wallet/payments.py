@@ -1,0 +1,116 @@
+"""Which transactions become payment events, and what those events carry.
+
+Pure functions: no Home Assistant state, so the rules of the contract can be read
+(and tested) in one place.
+"""
+
+from collections.abc import Collection, Iterable
+from enum import StrEnum
+from typing import Any
+
+from .api import (
+    SETTLEMENT_INTRALEDGER,
+    Transaction,
+    TxDirection,
+    TxStatus,
+    WalletCurrency,
+)
+from .const import EVENT_PAYMENT_PENDING, EVENT_PAYMENT_RECEIVED, EVENT_PAYMENT_SENT
+
+
+class PaymentEventType(StrEnum):
+    """The event types of the payments event entity."""
+
+    RECEIVED = "received"
+    PENDING = "pending"
+    SENT = "sent"
+
+
+BUS_EVENTS: dict[PaymentEventType, str] = {
+    PaymentEventType.RECEIVED: EVENT_PAYMENT_RECEIVED,
+    PaymentEventType.PENDING: EVENT_PAYMENT_PENDING,
+    PaymentEventType.SENT: EVENT_PAYMENT_SENT,
+}
+
+
+def is_own_transfer(
+    tx: Transaction,
+    own_wallet_ids: Collection[str],
+    neighbours: Iterable[Transaction],
+) -> bool:
+    """Tell a BTC ↔ Stablesats conversion from a payment by another Blink user.
+
+    Both settle intra-ledger. Blink names the counterparty of a payment between two
+    users, but of an account's trade between its own wallets it names nobody: that
+    trade is a SEND on one wallet and a RECEIVE on the other, booked at the same
+    second. A receipt from an anonymous payer has no such twin, and is a payment.
+    """
+    if tx.settlement != SETTLEMENT_INTRALEDGER:
+        return False
+    if tx.counterparty_wallet_id is not None:
+        return tx.counterparty_wallet_id in own_wallet_ids
+    if tx.counterparty_username is not None:
+        return False
+    return any(
+        other.id != tx.id
+        and other.settlement == SETTLEMENT_INTRALEDGER
+        and other.direction is not tx.direction
+        and other.settlement_currency is not tx.settlement_currency
+        and other.created_at == tx.created_at
+        and other.counterparty_username is None
+        for other in neighbours
+    )
+
+
+def may_be_own_transfer(tx: Transaction) -> bool:
+    """Whether only the twin can tell (an intra-ledger receipt naming nobody)."""
+    return (
+        tx.settlement == SETTLEMENT_INTRALEDGER
+        and tx.counterparty_wallet_id is None
+        and tx.counterparty_username is None
+    )
+
+
+def classify(tx: Transaction, *, own_transfer: bool) -> PaymentEventType | None:
+    """Return the event a transaction stands for, or None when it fires nothing.
+
+    Transfers between the account's own wallets move balances and fire nothing; a
+    failed receipt was never money received.
+    """
+    if own_transfer:
+        return None
+    if tx.direction is TxDirection.SEND:
+        return PaymentEventType.SENT
+    if tx.status is TxStatus.SUCCESS:
+        return PaymentEventType.RECEIVED
+    if tx.status is TxStatus.PENDING:
+        return PaymentEventType.PENDING
+    return None
+
+
+def event_data(
+    tx: Transaction,
+    *,
+    config_entry_id: str,
+    account_id: str,
+    wallet_ids: dict[WalletCurrency, str],
+    replayed: bool,
+) -> dict[str, Any]:
+    """Build the payload of a payment event: JSON-safe values only."""
+    return {
+        "config_entry_id": config_entry_id,
+        "account_id": account_id,
+        "wallet_id": wallet_ids.get(tx.settlement_currency),
+        "wallet_currency": tx.settlement_currency.value,
+        "amount": abs(tx.settlement_amount),
+        "display_amount": str(abs(tx.settlement_display_amount)),
+        "display_currency": tx.settlement_display_currency,
+        "memo": tx.memo,
+        "transaction_id": tx.id,
+        "payment_hash": tx.payment_hash,
+        "tx_hash": tx.tx_hash,
+        "settlement": tx.settlement,
+        "status": tx.status.value.lower(),
+        "created_at": tx.created_at.isoformat(),
+        "replayed": replayed,
+    }

@@ -1,0 +1,179 @@
+"""Sensors: BTC price, wallet balances, pending incoming balances, last payment."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Wallet, WalletCurrency, btc_price
+from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
+from .entity import BlinkWalletEntity
+
+PARALLEL_UPDATES = 0
+
+CENTS_PER_DOLLAR = Decimal(100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlinkWalletSensorDescription(SensorEntityDescription):
+    """A wallet sensor and how to read its value from the coordinator."""
+
+    value_fn: Callable[[BlinkWalletCoordinator], Decimal | int | datetime | None]
+    exists_fn: Callable[[BlinkWalletCoordinator], bool] = lambda _: True
+
+
+def _wallet(
+    coordinator: BlinkWalletCoordinator, currency: WalletCurrency
+) -> Wallet | None:
+    return next(
+        (w for w in coordinator.data.account.wallets if w.currency is currency), None
+    )
+
+
+def _balance(
+    currency: WalletCurrency, *, pending: bool
+) -> Callable[[BlinkWalletCoordinator], Decimal | int | None]:
+    def value(coordinator: BlinkWalletCoordinator) -> Decimal | int | None:
+        if (wallet := _wallet(coordinator, currency)) is None:
+            return None
+        amount = wallet.pending_incoming_balance if pending else wallet.balance
+        if amount is None:
+            return None
+        if currency is WalletCurrency.USD:
+            return Decimal(amount) / CENTS_PER_DOLLAR
+        return amount
+
+    return value
+
+
+def _reports_pending(
+    currency: WalletCurrency,
+) -> Callable[[BlinkWalletCoordinator], bool]:
+    def exists(coordinator: BlinkWalletCoordinator) -> bool:
+        wallet = _wallet(coordinator, currency)
+        return wallet is not None and wallet.pending_incoming_balance is not None
+
+    return exists
+
+
+def _has_wallet(currency: WalletCurrency) -> Callable[[BlinkWalletCoordinator], bool]:
+    return lambda coordinator: _wallet(coordinator, currency) is not None
+
+
+def _price(coordinator: BlinkWalletCoordinator) -> Decimal | None:
+    price = coordinator.data.price
+    if price is None:
+        return None
+    return btc_price(price, coordinator.fraction_digits)
+
+
+SENSORS: tuple[BlinkWalletSensorDescription, ...] = (
+    BlinkWalletSensorDescription(
+        key="btc_balance",
+        translation_key="btc_balance",
+        native_unit_of_measurement="sat",
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=0,
+        value_fn=_balance(WalletCurrency.BTC, pending=False),
+        exists_fn=_has_wallet(WalletCurrency.BTC),
+    ),
+    BlinkWalletSensorDescription(
+        key="usd_balance",
+        translation_key="usd_balance",
+        native_unit_of_measurement="USD",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=_balance(WalletCurrency.USD, pending=False),
+        exists_fn=_has_wallet(WalletCurrency.USD),
+    ),
+    BlinkWalletSensorDescription(
+        key="btc_pending_balance",
+        translation_key="btc_pending_balance",
+        native_unit_of_measurement="sat",
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=0,
+        value_fn=_balance(WalletCurrency.BTC, pending=True),
+        exists_fn=_reports_pending(WalletCurrency.BTC),
+    ),
+    BlinkWalletSensorDescription(
+        key="usd_pending_balance",
+        translation_key="usd_pending_balance",
+        native_unit_of_measurement="USD",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=_balance(WalletCurrency.USD, pending=True),
+        exists_fn=_reports_pending(WalletCurrency.USD),
+    ),
+    BlinkWalletSensorDescription(
+        key="last_payment",
+        translation_key="last_payment",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.data.last_payment,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BlinkWalletConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of a Blink account."""
+    coordinator = entry.runtime_data
+    entities: list[SensorEntity] = [
+        BlinkWalletSensor(coordinator, description)
+        for description in SENSORS
+        if description.exists_fn(coordinator)
+    ]
+    entities.append(BlinkPriceSensor(coordinator))
+    async_add_entities(entities)
+
+
+class BlinkWalletSensor(BlinkWalletEntity, SensorEntity):
+    """A balance or timestamp of the account."""
+
+    entity_description: BlinkWalletSensorDescription
+
+    @property
+    def native_value(self) -> Decimal | int | datetime | None:
+        """Read the value from the latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator)
+
+
+class BlinkPriceSensor(BlinkWalletEntity, SensorEntity):
+    """The BTC price in the display currency.
+
+    The unique id includes the currency, so that long-term statistics never mix
+    units when the display currency option changes.
+    """
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: BlinkWalletCoordinator) -> None:
+        """Price in the coordinator's display currency."""
+        currency = coordinator.display_currency
+        super().__init__(
+            coordinator,
+            SensorEntityDescription(key="btc_price", translation_key="btc_price"),
+            unique_suffix=f"btc_price_{currency.lower()}",
+        )
+        self._attr_native_unit_of_measurement = currency
+        self._attr_suggested_display_precision = coordinator.fraction_digits
+
+    @property
+    def native_value(self) -> Decimal | None:
+        """BTC price in major units of the display currency."""
+        return _price(self.coordinator)

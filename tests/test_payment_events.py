@@ -1,0 +1,329 @@
+"""Payment events on the bus: which payments fire, with what, and exactly once."""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.core import CoreState, Event, HomeAssistant
+from homeassistant.helpers.json import json_dumps
+from homeassistant.setup import async_setup_component
+from homeassistant.util.json import json_loads
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.blink_wallet.const import (
+    CONF_SENT_EVENTS,
+    EVENT_PAYMENT_PENDING,
+    EVENT_PAYMENT_RECEIVED,
+    EVENT_PAYMENT_SENT,
+)
+from tests.conftest import state_of, wait_until
+from tests.simulator import BlinkSimulator
+from tests.simulator.state import InitiationViaLn
+
+EVENT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "config_entry_id": str,
+    "account_id": str,
+    "wallet_id": str,
+    "wallet_currency": str,
+    "amount": int,
+    "display_amount": str,
+    "display_currency": str,
+    "memo": (str, type(None)),
+    "transaction_id": str,
+    "payment_hash": (str, type(None)),
+    "tx_hash": (str, type(None)),
+    "settlement": str,
+    "status": str,
+    "created_at": str,
+    "replayed": bool,
+}
+
+
+def assert_contract_shape(data: Mapping[str, Any]) -> None:
+    """Keys and types as the contract fixes them, and JSON-safe as they are."""
+    assert set(data) == set(EVENT_KEYS)
+    for key, kind in EVENT_KEYS.items():
+        assert isinstance(data[key], kind), key
+    assert json_loads(json_dumps(data)) == data
+
+
+@pytest.fixture
+def received(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
+    return events
+
+
+async def test_lightning_payment_fires_one_event_and_moves_the_balance(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    requests = simulator.stats.http_requests
+    tx = await simulator.receive_lightning(2_100, memo="coffee")
+    await wait_until(lambda: len(received) == 1)
+    await hass.async_block_till_done()
+
+    data = received[0].data
+    assert_contract_shape(data)
+    assert data == {
+        **data,
+        "config_entry_id": init_integration.entry_id,
+        "account_id": simulator.account.id,
+        "wallet_id": simulator.account.btc_wallet.id,
+        "wallet_currency": "BTC",
+        "amount": 2_100,
+        "memo": "coffee",
+        "transaction_id": tx.id,
+        "settlement": "lightning",
+        "status": "success",
+        "tx_hash": None,
+        "replayed": False,
+    }
+    assert data["payment_hash"] is not None
+    assert len(data["payment_hash"]) == 64
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "252100"
+    # The push carried the new balance: no HTTP request was needed.
+    assert simulator.stats.http_requests == requests
+
+    await asyncio.sleep(0.1)
+    assert len(received) == 1
+
+
+async def test_payment_into_stablesats_wallet(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    await simulator.receive_lightning(250, wallet="USD")
+    await wait_until(lambda: len(received) == 1)
+    await hass.async_block_till_done()
+
+    data = received[0].data
+    assert data["wallet_currency"] == "USD"
+    assert data["wallet_id"] == simulator.account.usd_wallet.id
+    assert data["amount"] == 250
+    assert data["display_amount"] == "2.50"
+    assert state_of(hass, "sensor.satoshi_stablesats_balance") == "52.5"
+
+
+async def test_blink_to_blink_invoice_payment_carries_its_payment_hash(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    tx = await simulator.receive_blink_invoice_payment(500)
+    await wait_until(lambda: len(received) == 1)
+
+    data = received[0].data
+    assert data["settlement"] == "intraledger"
+    assert isinstance(tx.initiation_via, InitiationViaLn)
+    assert data["payment_hash"] == tx.initiation_via.payment_hash
+
+
+async def test_payment_from_another_blink_user_fires(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    await simulator.receive_intraledger(700, sender_username="alice", memo="rent")
+    # A payer without a username looks like a conversion until its twin is missing.
+    await simulator.receive_intraledger(300, sender_username=None)
+    await wait_until(lambda: len(received) == 2)
+
+    assert [e.data["amount"] for e in received] == [700, 300]
+    assert {e.data["settlement"] for e in received} == {"intraledger"}
+
+
+async def test_transfer_between_own_wallets_fires_nothing(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    sent = async_capture_events(hass, EVENT_PAYMENT_SENT)
+    await simulator.transfer(10_000, from_wallet="BTC")
+    await wait_until(lambda: state_of(hass, "sensor.satoshi_btc_balance") == "240000")
+    # A later payment proves the transfer was looked at and passed over.
+    await simulator.receive_lightning(1)
+    await wait_until(lambda: len(received) == 1)
+
+    assert [e.data["amount"] for e in received] == [1]
+    assert sent == []
+
+
+async def test_pending_onchain_receipt_then_its_confirmation(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    pending = async_capture_events(hass, EVENT_PAYMENT_PENDING)
+    tx = await simulator.receive_onchain(50_000)
+    await wait_until(lambda: len(pending) == 1)
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_btc_pending_incoming") == "50000"
+
+    confirmed = await simulator.confirm_onchain(tx)
+    await wait_until(lambda: len(received) == 1)
+    await asyncio.sleep(0.1)
+
+    assert len(pending) == 1
+    assert len(received) == 1
+    assert_contract_shape(pending[0].data)
+    assert pending[0].data["status"] == "pending"
+    assert received[0].data["transaction_id"] == confirmed.id != tx.id
+    assert received[0].data["tx_hash"] == pending[0].data["tx_hash"] is not None
+    assert received[0].data["settlement"] == "onchain"
+
+
+async def test_outgoing_payments_fire_only_with_the_option(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    sent = async_capture_events(hass, EVENT_PAYMENT_SENT)
+    await simulator.send_onchain(1_000)
+    await simulator.receive_lightning(5)
+    await wait_until(lambda: len(received) == 1)
+    assert sent == []
+
+    hass.config_entries.async_update_entry(
+        init_integration, options={CONF_SENT_EVENTS: True}
+    )
+    tx = await simulator.send_onchain(2_000, memo="rent")
+    await wait_until(lambda: len(sent) == 1)
+
+    assert_contract_shape(sent[0].data)
+    assert sent[0].data["transaction_id"] == tx.id
+    assert sent[0].data["amount"] == 2_000 + tx.settlement_fee
+    assert sent[0].data["settlement"] == "onchain"
+    assert sent[0].data["status"] == "success"
+    assert sent[0].data["replayed"] is False
+    assert len(received) == 1
+
+
+async def test_lightning_payment_sent_elsewhere_fires_at_the_next_catch_up(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Blink pushes nothing to the payer of a Lightning payment."""
+    hass.config_entries.async_update_entry(
+        init_integration, options={CONF_SENT_EVENTS: True}
+    )
+    sent = async_capture_events(hass, EVENT_PAYMENT_SENT)
+    tx = await simulator.send_lightning(1_000)
+    await asyncio.sleep(0.1)
+    assert sent == []
+
+    await simulator.drop_sockets()
+    await wait_until(lambda: len(sent) == 1, seconds=15)
+
+    assert sent[0].data["transaction_id"] == tx.id
+    assert sent[0].data["replayed"] is True
+
+
+async def test_existing_history_is_not_announced_at_first_setup(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    simulator.seed_history(count=120, days=30)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_until(lambda: mock_config_entry.runtime_data.connected)
+    # Let the start-up catch-up run to its end.
+    await asyncio.sleep(0.2)
+    await hass.async_block_till_done()
+
+    assert received == []
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_payment_during_a_socket_drop_is_replayed_once(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    await simulator.stop(close_code=None)
+    await wait_until(lambda: not init_integration.runtime_data.connected)
+    tx = await simulator.receive_lightning(4_200)
+    await simulator.start()
+
+    await wait_until(lambda: len(received) == 1, seconds=15)
+    await asyncio.sleep(0.2)
+
+    assert len(received) == 1
+    assert received[0].data["transaction_id"] == tx.id
+    assert received[0].data["replayed"] is True
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "254200"
+
+
+async def test_payment_while_unloaded_is_replayed_after_setup(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    tx = await simulator.receive_lightning(900)
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    await wait_until(lambda: len(received) == 1)
+    assert received[0].data["transaction_id"] == tx.id
+    assert received[0].data["replayed"] is True
+
+
+async def test_events_before_start_reach_an_automation_armed_at_start(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    hass.set_state(CoreState.not_running)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "mode": "queued",
+                "triggers": {
+                    "trigger": "event",
+                    "event_type": EVENT_PAYMENT_RECEIVED,
+                },
+                "actions": {
+                    "event": "gate_opened",
+                    "event_data": {"amount": "{{ trigger.event.data.amount }}"},
+                },
+            }
+        },
+    )
+    opened = async_capture_events(hass, "gate_opened")
+    received = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await wait_until(lambda: mock_config_entry.runtime_data.connected)
+    await simulator.receive_lightning(1_000)
+    await simulator.receive_lightning(2_000)
+    await asyncio.sleep(0.1)
+    assert opened == []
+    assert received == []
+
+    await hass.async_start()
+    await hass.async_block_till_done()
+
+    await wait_until(lambda: len(opened) == 2)
+    assert [e.data["amount"] for e in opened] == [1_000, 2_000]
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
