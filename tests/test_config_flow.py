@@ -3,7 +3,7 @@
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -32,7 +32,7 @@ def _endpoint(simulator: BlinkSimulator) -> dict[str, Any]:
     }
 
 
-async def _start(hass: HomeAssistant, key: str = TEST_API_KEY) -> dict[str, Any]:
+async def _start(hass: HomeAssistant, key: str = TEST_API_KEY) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -43,7 +43,7 @@ async def _start(hass: HomeAssistant, key: str = TEST_API_KEY) -> dict[str, Any]
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "endpoint"
-    return dict(result)
+    return result
 
 
 async def test_add_an_account_of_a_custom_instance(
