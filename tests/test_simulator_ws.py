@@ -3,6 +3,7 @@
 Driven with raw frames over plain aiohttp, never with the integration's client.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Generator
 import json
 from typing import Any
@@ -433,7 +434,7 @@ async def test_a_second_connection_init_closes_4429(
 async def test_no_connection_init_in_time_closes_4408(
     simulator: BlinkSimulator, session: aiohttp.ClientSession
 ) -> None:
-    simulator.behaviour.init_timeout = 0.05
+    simulator.behaviour.init_timeout = 0.2
 
     async with (
         connect(session, simulator.ws_url, key=TEST_API_KEY) as in_time,
@@ -599,12 +600,17 @@ async def test_sockets_opened_later_can_be_silent_too(
 async def test_the_ack_can_be_delayed_or_withheld(
     simulator: BlinkSimulator, session: aiohttp.ClientSession
 ) -> None:
-    simulator.behaviour.ack_delay = 0.1
+    simulator.behaviour.ack_delay = 0.3
     async with connect(session, simulator.ws_url, init=False) as socket:
+        started = asyncio.get_running_loop().time()
         await socket.init(TEST_API_KEY, ack=False)
         await socket.send({"type": "ping"})
-        assert await socket.receive() == {"type": "pong"}  # alive while it waits
-        assert await socket.receive() == {"type": "connection_ack"}
+        answers = [await socket.receive(), await socket.receive()]
+        waited = asyncio.get_running_loop().time() - started
+
+    assert answers[0] == {"type": "pong"}  # alive while it waits
+    assert answers[1] == {"type": "connection_ack"}
+    assert waited >= 0.3
 
     simulator.behaviour.ack_delay = 0
     simulator.behaviour.withhold_ack = True

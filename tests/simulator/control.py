@@ -53,7 +53,8 @@ class Stats:
     ws_connections: int = 0
     connection_inits: int = 0
     acks_sent: int = 0
-    # subscriptions started, by root field ("myUpdates", "realtimePrice", ...)
+    # valid subscribe messages by root field ("myUpdates", ...), refused ones too;
+    # BlinkSimulator.live_subscriptions counts the running ones
     subscriptions: Counter[str] = field(default_factory=Counter)
     pings_received: int = 0
     pongs_sent: int = 0
