@@ -8,6 +8,10 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+)
+from syrupy.assertion import SnapshotAssertion
 
 # Import the integration before any `hass` fixture runs, so Home Assistant resolves
 # `custom_components` to this repository and not to the harness's own folder.
@@ -33,6 +37,12 @@ def auto_enable_custom_integrations(
 ) -> Generator[None]:
     """Let Home Assistant load integrations from custom_components/."""
     return (yield)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots serialised the Home Assistant way (no timestamps, no random ids)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 def entry_data(

@@ -109,7 +109,7 @@ async def test_payment_into_stablesats_wallet(
     assert data["wallet_id"] == simulator.account.usd_wallet.id
     assert data["amount"] == 250
     assert data["display_amount"] == "2.50"
-    assert state_of(hass, "sensor.satoshi_stablesats_balance") == "52.5"
+    assert state_of(hass, "sensor.satoshi_stablesats_balance") == "52.50"
 
 
 async def test_blink_to_blink_invoice_payment_carries_its_payment_hash(

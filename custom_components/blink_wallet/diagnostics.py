@@ -25,7 +25,12 @@ async def async_get_config_entry_diagnostics(
                 "options": dict(entry.options),
                 "unique_id": entry.unique_id,
             },
-            "account": asdict(state.account),
+            "account": {
+                "id": state.account.id,
+                "username": state.account.username,
+                "display_currency": state.account.display_currency,
+                "wallets": [asdict(wallet) for wallet in state.account.wallets],
+            },
             "price": None
             if state.price is None
             else {

@@ -21,7 +21,7 @@ from .entity import BlinkWalletEntity
 
 PARALLEL_UPDATES = 0
 
-CENTS_PER_DOLLAR = Decimal(100)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +50,7 @@ def _balance(
         if amount is None:
             return None
         if currency is WalletCurrency.USD:
-            return Decimal(amount) / CENTS_PER_DOLLAR
+            return Decimal(amount) * CENT
         return amount
 
     return value
@@ -74,7 +74,9 @@ def _price(coordinator: BlinkWalletCoordinator) -> Decimal | None:
     price = coordinator.data.price
     if price is None:
         return None
-    return btc_price(price, coordinator.fraction_digits)
+    # To the display currency's minor unit: a price of 95000.000000 says no more.
+    digits = coordinator.fraction_digits
+    return btc_price(price, digits).quantize(Decimal(1).scaleb(-digits))
 
 
 SENSORS: tuple[BlinkWalletSensorDescription, ...] = (

@@ -1,0 +1,108 @@
+"""Sensors: what they show, how pushes move them, when they become unavailable."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.blink_wallet.const import CONF_DISPLAY_CURRENCY, STALE_AFTER
+from tests.conftest import state_of, wait_until
+from tests.simulator import BlinkSimulator
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    return [Platform.SENSOR]
+
+
+@pytest.fixture(autouse=True)
+def only_platforms(platforms: list[Platform]) -> object:
+    with patch("custom_components.blink_wallet.PLATFORMS", platforms):
+        yield
+
+
+async def test_sensors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+async def test_price_push_moves_the_price(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    requests = simulator.stats.http_requests
+    assert state_of(hass, "sensor.satoshi_btc_price") == "95000.00"
+
+    await simulator.set_price("96123.45")
+    await wait_until(lambda: state_of(hass, "sensor.satoshi_btc_price") == "96123.45")
+
+    assert simulator.stats.http_requests == requests
+
+
+async def test_price_in_another_display_currency(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_DISPLAY_CURRENCY: "JPY"}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_until(lambda: mock_config_entry.runtime_data.connected)
+
+    state = hass.states.get("sensor.satoshi_btc_price")
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "JPY"
+    entry = entity_registry.async_get("sensor.satoshi_btc_price")
+    assert entry is not None
+    assert entry.unique_id.endswith("_btc_price_jpy")
+    assert entry.options["sensor"]["suggested_display_precision"] == 0
+    before = state.state
+
+    await simulator.move_price(1)
+    await wait_until(lambda: state_of(hass, "sensor.satoshi_btc_price") != before)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_entities_stay_available_through_a_blip_but_not_a_long_outage(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    coordinator = init_integration.runtime_data
+    await simulator.stop(close_code=None)
+    await wait_until(lambda: not coordinator.connected)
+
+    async_fire_time_changed(hass, dt_util.utcnow() + STALE_AFTER - timedelta(seconds=5))
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"
+
+    async_fire_time_changed(hass, dt_util.utcnow() + STALE_AFTER + timedelta(seconds=1))
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_btc_balance") == STATE_UNAVAILABLE
+    assert caplog.text.count("is stale") == 1
+
+    await simulator.start()
+    await wait_until(lambda: coordinator.connected, seconds=15)
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"
+    assert caplog.text.count("is live again") == 1
