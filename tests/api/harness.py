@@ -19,7 +19,7 @@ from custom_components.blink_wallet.api import (
 
 # Production is 20 s / 10 s / 10 s / 600 s / 1 s…5 min; tests run a thousand times
 # faster. Silence watching is off unless a test turns it down.
-FAST: dict[str, float] = {
+FAST: dict[str, Any] = {
     "ping_interval": 0.05,
     "pong_timeout": 0.1,
     "ack_timeout": 0.2,
@@ -122,5 +122,5 @@ class Harness:
         await self.ws.close()
         if self.task is not None:
             async with asyncio.timeout(5):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(Exception, asyncio.CancelledError):
                     await self.task

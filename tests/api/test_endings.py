@@ -234,7 +234,9 @@ async def test_a_long_frame_is_quoted_cut_short(
     await recovered(h, simulator, 2)
 
     (warning,) = [
-        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOGGER_NAME and r.levelno == logging.WARNING
     ]
     assert "<html>" in warning
     assert len(warning) < 300

@@ -703,13 +703,13 @@ class BlinkWebSocket:
     ) -> None:
         """Ask HTTP before believing a subscription that said "not authenticated"."""
         self._drop(conn, subscription)
-        if subscription._confirming or conn.tasks is None:  # noqa: SLF001
-            return
+        # Not resubscribed until the check is done (a dropped id cannot refuse twice).
         subscription._confirming = True  # noqa: SLF001
-        conn.tasks.create_task(
-            self._confirm_for(conn, subscription, error),
-            name="blink_wallet ws key check",
-        )
+        if conn.tasks is not None:  # always, once frames are read
+            conn.tasks.create_task(
+                self._confirm_for(conn, subscription, error),
+                name="blink_wallet ws key check",
+            )
 
     async def _confirm_for(
         self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError

@@ -1,0 +1,187 @@
+"""Thousands of malformed and drifted frames: nothing escapes, the socket recovers."""
+
+import asyncio
+from collections.abc import Callable
+import copy
+import json
+import logging
+import random
+from typing import Any
+
+import pytest
+
+from tests.simulator import BlinkSimulator
+
+from .harness import Harness
+from .payloads import me, realtime_price, transaction
+
+type Build = Callable[..., Harness]
+
+FRAMES = 1500
+LOGGER_NAME = "custom_components.blink_wallet.api"
+
+
+def json_value(rng: random.Random, depth: int = 0) -> Any:  # noqa: PLR0911
+    """Any JSON value, nested a little."""
+    kind = rng.randrange(9 if depth < 3 else 6)
+    match kind:
+        case 0:
+            return None
+        case 1:
+            return rng.random() < 0.5
+        case 2:
+            return rng.choice([0, -1, 7, 2**53, 2**64, -(2**70)])
+        case 3:
+            return rng.choice([0.5, -1e308, 1e-9, 3.0])
+        case 4:
+            return rng.choice(
+                ["", "x", "PAID", "BTC", "NaN", "1e999", "ünïcødé", "\u0000"]
+            )
+        case 5:
+            return "".join(
+                chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(20))
+            )
+        case 6:
+            return [json_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+        case _:
+            return {
+                rng.choice(["a", "id", "__typename", "errors", "data"]): json_value(
+                    rng, depth + 1
+                )
+                for _ in range(rng.randrange(4))
+            }
+
+
+def mutate(rng: random.Random, value: Any) -> Any:
+    """Change one spot of a payload: drop a field, retype it, add one, rename a type."""
+    value = copy.deepcopy(value)
+    node = value
+    while isinstance(node, dict) and node and rng.random() < 0.7:
+        key = rng.choice(list(node))
+        if not isinstance(node[key], dict) or not node[key]:
+            break
+        node = node[key]
+    if not isinstance(node, dict) or not node:
+        return json_value(rng)
+    key = rng.choice(list(node))
+    match rng.randrange(4):
+        case 0:
+            del node[key]
+        case 1:
+            node[key] = json_value(rng)
+        case 2:
+            node[f"new{rng.randrange(100)}"] = json_value(rng)
+        case _:
+            node["__typename"] = rng.choice(
+                ["LnUpdate", "Nope", "Price", "RealtimePrice"]
+            )
+    return value
+
+
+def valid_data(rng: random.Random) -> dict[str, Any]:
+    """A `data` object as Blink sends it on one of the two subscriptions."""
+    if rng.random() < 0.3:
+        return {"realtimePrice": {"errors": [], "realtimePrice": realtime_price()}}
+    update = rng.choice(
+        [
+            {"__typename": "RealtimePrice", **realtime_price()},
+            {"__typename": "LnUpdate", "status": "PAID", "transaction": transaction()},
+            {
+                "__typename": "OnChainUpdate",
+                "txNotificationType": "OnchainReceipt",
+                "transaction": transaction(),
+            },
+        ]
+    )
+    return {"myUpdates": {"errors": [], "me": me(), "update": update}}
+
+
+def frame(rng: random.Random, live: list[str]) -> str:  # noqa: PLR0911 - one per kind
+    """One generated frame: malformed (the socket is replaced) or drifted (skipped)."""
+    live_id = rng.choice(live)
+    roll = rng.random()
+    if roll < 0.08:  # not JSON at all
+        return rng.choice(
+            ["", "{", "}{", "null,", "<html>502</html>", "\x00\x01"]
+        ) + str(rng.random())
+    if roll < 0.12:  # JSON, but not a message
+        return json.dumps(json_value(rng) if rng.random() < 0.5 else [1, 2])
+    if roll < 0.16:  # a message of no known type, or an untyped one
+        return json.dumps(
+            {"type": rng.choice([1, None, "", "Next", "subscribe"]), "id": live_id}
+        )
+    if roll < 0.20:  # ids that are missing, mistyped or unknown
+        kind = rng.choice(["next", "error", "complete"])
+        ident = rng.choice([None, 5, "unknown-id", ["x"]])
+        message: dict[str, Any] = {"type": kind, "payload": {"data": {}}}
+        if ident is not None:
+            message["id"] = ident
+        return json.dumps(message)
+    if roll < 0.24:  # housekeeping at odd times
+        return json.dumps(
+            rng.choice(
+                [
+                    {"type": "ping", "payload": json_value(rng)},
+                    {"type": "pong"},
+                    {"type": "connection_ack", "payload": json_value(rng)},
+                ]
+            )
+        )
+    if roll < 0.25:  # the server ending a stream we still want
+        return json.dumps({"type": "complete", "id": live_id})
+    if roll < 0.255:  # a refusal that looks like a bad key (HTTP says it is fine)
+        refusal = {"errors": [{"message": "Not Authenticated for subscription"}]}
+        return json.dumps({"type": "next", "id": live_id, "payload": refusal})
+    if roll < 0.30:  # payloads of the wrong shape
+        payload: Any = rng.choice(
+            [None, [], "x", {"data": [1]}, {"errors": json_value(rng)}, {"data": None}]
+        )
+        return json.dumps({"type": "next", "id": live_id, "payload": payload})
+    # drifted data: well-formed frames whose content moved under us
+    data = mutate(rng, valid_data(rng))
+    return json.dumps({"type": "next", "id": live_id, "payload": {"data": data}})
+
+
+async def test_a_thousand_malformed_and_drifted_frames(
+    simulator: BlinkSimulator, harness: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, Any]] = []
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    rng = random.Random(20260101)  # noqa: S311 - reproducible, not secret
+    h = harness()
+    h.my_updates()
+    h.realtime_price()
+    h.start()
+    delivered = 0
+    try:
+        for _ in range(FRAMES):
+            await simulator.wait_for(
+                lambda: (
+                    h.ws.connected
+                    and any(len(s.subscriptions) >= 2 for s in simulator.sessions)
+                )
+            )
+            session = next(s for s in simulator.sessions if len(s.subscriptions) >= 2)
+            if await session.send_raw(frame(rng, list(session.subscriptions))):
+                delivered += 1
+            await asyncio.sleep(0)
+
+        # Recovered: both streams carry data again.
+        await h.streaming()
+        prices, payments = len(h.prices), len(h.payments)
+        await simulator.set_price(123_456)
+        await simulator.receive_lightning(99)
+        await h.wait_for(lambda: len(h.prices) > prices and len(h.payments) > payments)
+    finally:
+        loop.set_exception_handler(previous_handler)
+
+    assert delivered >= 1000
+    assert unhandled == []
+    assert h.task is not None
+    assert not h.task.done()
+    ours = [r for r in caplog.records if r.name == LOGGER_NAME]
+    assert [r.getMessage() for r in ours if r.exc_info] == []
+    assert [r.getMessage() for r in ours if r.levelno >= logging.ERROR] == []
+    assert simulator.stats.ws_connections > 50  # the malformed ones replaced it

@@ -1,0 +1,226 @@
+"""close() and cancellation leave no task and no socket behind, whenever they come."""
+
+import asyncio
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import WSMsgType, web
+import pytest
+
+from custom_components.blink_wallet.api import BlinkAuthError
+from tests.simulator import BlinkSimulator
+
+from .conftest import serve
+from .harness import Harness
+
+type Build = Callable[..., Harness]
+
+
+def tasks_now() -> set[asyncio.Task[object]]:
+    return asyncio.all_tasks()
+
+
+def client_tasks() -> list[asyncio.Task[object]]:
+    """The client's own tasks: the socket's, and run() itself."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith("blink_wallet")
+        or getattr(task.get_coro(), "__qualname__", "") == "BlinkWebSocket.run"
+    ]
+
+
+async def settled(simulator: BlinkSimulator, before: set[asyncio.Task[object]]) -> None:
+    """The server has seen every socket go, and every task but the test's is gone.
+
+    The client's tasks must be gone at once; the server's need a moment.
+    """
+    assert client_tasks() == []
+    await simulator.wait_for(lambda: simulator.open_sockets == 0)
+    await simulator.wait_for(lambda: not_servers(tasks_now() - before) == [])
+
+
+def not_servers(tasks: set[asyncio.Task[object]]) -> list[asyncio.Task[object]]:
+    """Leave out the server's handlers (HTTP keep-alive outlives a request)."""
+    return [
+        task
+        for task in tasks
+        if not getattr(task.get_coro(), "__qualname__", "").startswith(
+            "RequestHandler."
+        )
+    ]
+
+
+async def test_close_while_connected(simulator: BlinkSimulator, harness: Build) -> None:
+    before = tasks_now()
+    h = harness()
+    h.my_updates()
+    h.realtime_price()
+    h.start()
+    await h.streaming()
+    assert len(tasks_now() - before) >= 3  # run, reader, keeper
+
+    await h.ws.close()
+
+    assert h.task is not None
+    assert h.task.done()
+    assert h.task.result() is None
+    await settled(simulator, before)
+    assert h.connection == [True, False]
+
+
+async def test_close_while_waiting_to_reconnect(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    await simulator.stop()
+    before = tasks_now()
+    h = harness(backoff_base=10.0, backoff_cap=10.0)
+    h.my_updates()
+    h.start()
+    await h.wait_for(lambda: h.ws.backoff.failures == 1)
+
+    async with asyncio.timeout(1):
+        await h.ws.close()
+
+    await settled(simulator, before)
+
+
+async def test_close_while_waiting_for_the_ack(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    simulator.behaviour.withhold_ack = True
+    before = tasks_now()
+    h = harness(ack_timeout=10.0)
+    h.my_updates()
+    h.start()
+    await simulator.wait_for(lambda: simulator.stats.connection_inits == 1)
+
+    async with asyncio.timeout(1):
+        await h.ws.close()
+
+    await settled(simulator, before)
+    assert h.connection == []
+
+
+async def test_close_while_the_owner_catches_up(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    catching_up = asyncio.Event()
+
+    async def slow_catch_up() -> None:
+        catching_up.set()
+        await asyncio.sleep(60)
+
+    before = tasks_now()
+    h = harness(gap=slow_catch_up)
+    h.my_updates()
+    h.start()
+    await h.streaming()
+    await simulator.drop_sockets()
+    await asyncio.wait_for(catching_up.wait(), 5)
+
+    async with asyncio.timeout(1):
+        await h.ws.close()
+
+    await settled(simulator, before)
+
+
+async def test_close_from_inside_the_catch_up(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    holder: list[Harness] = []
+
+    async def close_now() -> None:
+        await holder[0].ws.close()
+
+    before = tasks_now()
+    h = harness(gap=close_now)
+    holder.append(h)
+    h.my_updates()
+    h.start()
+    await h.streaming()
+
+    await simulator.drop_sockets()
+    async with asyncio.timeout(2):
+        assert h.task is not None
+        await h.task
+
+    await settled(simulator, before)
+
+
+async def test_cancelling_run_cleans_up_like_close(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    before = tasks_now()
+    h = harness()
+    h.my_updates()
+    task = h.start()
+    await h.streaming()
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    await settled(simulator, before)
+    assert h.connection == [True, False]
+
+
+async def test_nothing_is_left_after_run_gives_up_on_the_key(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    before = tasks_now()
+    h = harness(api_key="revoked")
+    h.my_updates()
+
+    with pytest.raises(BlinkAuthError):
+        await h.ws.run()
+
+    await settled(simulator, before)
+
+
+async def test_many_reconnects_leak_nothing(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    before = tasks_now()
+    h = harness()
+    h.my_updates()
+    h.start()
+    for connections in range(2, 12):
+        await h.streaming()
+        await simulator.drop_sockets()
+        await simulator.wait_for(
+            lambda n=connections: simulator.stats.ws_connections >= n  # type: ignore[misc]
+        )
+    await h.streaming()
+
+    assert simulator.open_sockets == 1
+    await h.ws.close()
+    await settled(simulator, before)
+
+
+async def test_close_says_goodbye_with_1000(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    codes: list[int | None] = []
+    closed = asyncio.Event()
+
+    async def acknowledging(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("graphql-transport-ws",))
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type is WSMsgType.TEXT and '"connection_init"' in message.data:
+                await ws.send_str('{"type":"connection_ack"}')
+        codes.append(ws.close_code)
+        closed.set()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/graphql", acknowledging)
+    async with serve(app) as url:
+        h = Harness(session, f"{url}/graphql", f"{url}/graphql", "k")
+        h.start()
+        await h.connected()
+        await h.ws.close()
+        await asyncio.wait_for(closed.wait(), 2)
+
+    assert codes == [1000]
