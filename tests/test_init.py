@@ -48,6 +48,7 @@ async def test_reload_keeps_exactly_one_socket(
     await hass.async_block_till_done()
     await wait_until(lambda: init_integration.runtime_data.connected)
 
+    await simulator.wait_for_subscriptions("myUpdates")
     await wait_until(lambda: simulator.open_sockets == 1)
     assert simulator.live_subscriptions["myUpdates"] == 1
 

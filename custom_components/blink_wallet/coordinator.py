@@ -27,6 +27,7 @@ from .api import (
     BlinkAuthError,
     BlinkClient,
     BlinkConfigurationError,
+    BlinkConnectionError,
     BlinkError,
     BlinkWebSocket,
     Currency,
@@ -63,6 +64,9 @@ type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
 CATCH_UP_MAX_PAGES = 20
 CATCH_UP_PAGE_SIZE = 50
 CATCH_UP_RETRY_SECONDS = 30
+# The client's own defaults (ping every 20 s, pong within 10 s, ...) unless set here;
+# the fault-injection tests shrink them to milliseconds.
+SOCKET_TIMINGS: dict[str, float] = {}
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
 
@@ -103,6 +107,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             client=self.client,
             on_connection_change=self._on_connection_change,
             on_gap=self._async_on_gap,
+            **SOCKET_TIMINGS,
         )
         self.delivery = PaymentDelivery(hass, entry.entry_id, self._fire)
         self.currencies: dict[str, Currency] = {}
@@ -431,6 +436,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             except BlinkAuthError:
                 self.config_entry.async_start_reauth(self.hass)
                 return
+            except BlinkConnectionError as err:
+                # Rate limited: Blink says when to come back (Retry-After).
+                delay = err.retry_after or CATCH_UP_RETRY_SECONDS
+                LOGGER.debug(
+                    "Catch-up of %s failed, retrying in %s s: %s",
+                    self.config_entry.title,
+                    delay,
+                    err,
+                )
+                self._schedule_catch_up_retry(delay)
+                return
             except BlinkError as err:
                 LOGGER.debug(
                     "Catch-up of %s failed, retrying: %s", self.config_entry.title, err
@@ -466,7 +482,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             after = page.end_cursor
         return found, newest
 
-    def _schedule_catch_up_retry(self) -> None:
+    def _schedule_catch_up_retry(self, delay: float | None = None) -> None:
         if self._catch_up_retry is not None:
             return
 
@@ -478,5 +494,5 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             )
 
         self._catch_up_retry = async_call_later(
-            self.hass, CATCH_UP_RETRY_SECONDS, _retry
+            self.hass, CATCH_UP_RETRY_SECONDS if delay is None else delay, _retry
         )

@@ -28,6 +28,7 @@ from .const import DOMAIN
 from .payments import PaymentEventType
 
 STORAGE_VERSION = 1
+STORAGE_MINOR_VERSION = 1
 # Enough ids to cover every transaction that a catch-up can see twice.
 MAX_REMEMBERED_IDS = 2000
 # Blink commits transactions with second resolution and not always in order; a
@@ -41,6 +42,26 @@ class DeliveryData(TypedDict):
 
     delivered: list[str]
     since: str | None
+
+
+class DeliveryStore(Store[DeliveryData]):
+    """The persisted delivery state, with its migration path."""
+
+    async def _async_migrate_func(
+        self,
+        old_major_version: int,
+        old_minor_version: int,
+        old_data: dict[str, Any],
+    ) -> DeliveryData:
+        """Bring older data forward; a newer major version cannot be read."""
+        if old_major_version > STORAGE_VERSION:
+            msg = f"Cannot read delivery state of version {old_major_version}"
+            raise NotImplementedError(msg)
+        # Minor versions only ever add keys: fill what an older one lacked.
+        return {
+            "delivered": list(old_data.get("delivered", [])),
+            "since": old_data.get("since"),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +88,11 @@ class PaymentDelivery:
         """Deliver through `fire`, which announces one offer."""
         self._hass = hass
         self._fire = fire
-        self._store: Store[DeliveryData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.delivery"
+        self._store = DeliveryStore(
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}.delivery",
+            minor_version=STORAGE_MINOR_VERSION,
         )
         self._order: deque[str] = deque()
         self._delivered: set[str] = set()

@@ -193,8 +193,9 @@ class WsSession:
         """Cut the TCP connection: no close frame, like a network failure."""
         self._stop_subscriptions()
         transport = self._request.transport
-        assert transport is not None  # the socket is open
-        transport.abort()
+        # None when the peer is already going: nothing left to cut.
+        if transport is not None:
+            transport.abort()
 
     def _stop_subscriptions(self) -> None:
         for live in self.subscriptions.values():
