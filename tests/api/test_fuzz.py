@@ -157,11 +157,12 @@ async def test_a_thousand_malformed_and_drifted_frames(
     delivered = 0
     try:
         for _ in range(FRAMES):
-            await simulator.wait_for(
+            await h.wait_for(
                 lambda: (
                     h.ws.connected
                     and any(len(s.subscriptions) >= 2 for s in simulator.sessions)
-                )
+                ),
+                within=10,
             )
             session = next(s for s in simulator.sessions if len(s.subscriptions) >= 2)
             if await session.send_raw(frame(rng, list(session.subscriptions))):

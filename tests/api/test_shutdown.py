@@ -1,7 +1,8 @@
 """close() and cancellation leave no task and no socket behind, whenever they come."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 from aiohttp import WSMsgType, web
@@ -224,3 +225,99 @@ async def test_close_says_goodbye_with_1000(
         await asyncio.wait_for(closed.wait(), 2)
 
     assert codes == [1000]
+
+
+@asynccontextmanager
+async def hanging_key_check() -> AsyncIterator[tuple[str, list[int]]]:
+    """A Blink that refuses the socket (403) and never answers the HTTP check."""
+    checks: list[int] = []
+    released = asyncio.Event()
+
+    async def forbidden(_request: web.Request) -> web.Response:
+        return web.Response(status=403)
+
+    async def hang(_request: web.Request) -> web.Response:
+        checks.append(1)
+        await released.wait()
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/graphql", forbidden)
+    app.router.add_post("/graphql", hang)
+    async with serve(app) as url:
+        try:
+            yield f"{url}/graphql", checks
+        finally:
+            released.set()
+
+
+async def test_close_does_not_wait_for_a_hanging_key_check(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    before = tasks_now()
+    async with hanging_key_check() as (url, checks):
+        h = Harness(session, url, url, "k", pong_timeout=0.1)
+        h.my_updates()
+        h.start()
+        await h.wait_for(lambda: bool(checks))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        await h.ws.close()
+
+        assert loop.time() - started < 0.5
+        assert h.task is not None
+        assert h.task.result() is None  # still the normal end
+        assert client_tasks() == []
+    assert not_servers(tasks_now() - before) == []
+
+
+async def test_close_does_not_wait_for_a_peer_that_never_answers(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    released = asyncio.Event()
+
+    async def deaf(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("graphql-transport-ws",))
+        await ws.prepare(request)
+        await ws.receive()  # connection_init
+        await ws.send_str('{"type":"connection_ack"}')
+        await released.wait()  # never reads again: our close is never answered
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/graphql", deaf)
+    async with serve(app) as url:
+        h = Harness(
+            session,
+            f"{url}/graphql",
+            f"{url}/graphql",
+            "k",
+            pong_timeout=0.2,
+            ping_interval=60,
+        )
+        h.start()
+        await h.connected()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await h.ws.close()
+        elapsed = loop.time() - started
+        released.set()
+
+    assert elapsed < 0.6
+    assert h.task is not None
+    assert h.task.result() is None
+
+
+async def test_cancelling_run_by_someone_else_is_not_swallowed(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    async with hanging_key_check() as (url, checks):
+        h = Harness(session, url, url, "k", pong_timeout=0.1)
+        h.my_updates()
+        task = h.start()
+        await h.wait_for(lambda: bool(checks))
+
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -236,6 +236,8 @@ class BlinkWebSocket:
         self._conn: _Connection | None = None
         self._closed = asyncio.Event()
         self._running = False
+        self._run_task: asyncio.Task[Any] | None = None
+        self._aborting = False
         self._stopped = asyncio.Event()
         self._attempted = False
         self._trouble_since: float | None = None
@@ -323,48 +325,74 @@ class BlinkWebSocket:
             msg = "BlinkWebSocket.run() is already running"
             raise RuntimeError(msg)
         self._running = True
+        self._run_task = asyncio.current_task()
         self._stopped.clear()
         try:
-            while not self._closed.is_set():
-                failure: BaseException
-                wait: float | None = None
-                try:
-                    await self._connection(catch_up=self._attempted)
-                    continue  # only close() ends a socket without an error
-                except _SuspectedAuthError as err:
-                    await self._confirm_key()
-                    failure = err
-                except BlinkAuthError, BlinkConfigurationError:
-                    raise
-                except BlinkConnectionError as err:
-                    failure, wait = err, err.retry_after
-                except BlinkError as err:
-                    failure = err
-                except Exception as err:  # noqa: BLE001 - a bug must not end the stream
-                    failure = err
-                finally:
-                    self._attempted = True
-                if self._closed.is_set():
-                    break
-                delay = self.backoff.next_delay(wait)
-                self._note_trouble(failure, delay)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._closed.wait()
+            await self._serve()
+        except asyncio.CancelledError:
+            # close() cut a slow step short (a dead peer, a hanging HTTP check):
+            # that is still the normal end it promised, unless others cancel too.
+            task = asyncio.current_task()
+            if not self._aborting or (task is not None and task.uncancel() > 0):
+                raise
         finally:
             await self._stop_catch_up()
             self._running = False
+            self._run_task = None
             self._stopped.set()
 
+    async def _serve(self) -> None:
+        """Connect, serve, and reconnect after a wait, until close()."""
+        while not self._closed.is_set():
+            failure: BaseException
+            wait: float | None = None
+            try:
+                await self._connection(catch_up=self._attempted)
+                continue  # only close() ends a socket without an error
+            except _SuspectedAuthError as err:
+                await self._confirm_key()
+                failure = err
+            except BlinkAuthError, BlinkConfigurationError:
+                raise
+            except BlinkConnectionError as err:
+                failure, wait = err, err.retry_after
+            except BlinkError as err:
+                failure = err
+            except Exception as err:  # noqa: BLE001 - a bug must not end the stream
+                failure = err
+            finally:
+                self._attempted = True
+            if self._closed.is_set():
+                break
+            delay = self.backoff.next_delay(wait)
+            self._note_trouble(failure, delay)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._closed.wait()
+
     async def close(self) -> None:
-        """Close the socket with 1000 and wait until run() has let go of it."""
+        """Close the socket with 1000 and wait until run() has let go of it.
+
+        Bounded: a peer that does not answer the close, or an HTTP check that
+        hangs, gets the pong deadline; then run() is cancelled (and still returns
+        normally), so unloading never hangs on a dead network.
+        """
         self._closed.set()
         conn = self._conn
         if conn is not None:
             conn.wake.set()
-            with contextlib.suppress(Exception):
-                await conn.ws.close(code=aiohttp.WSCloseCode.OK)
-        if self._running:
+        if not self._running:
+            return
+        try:
+            async with asyncio.timeout(self._pong_timeout):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.ws.close(code=aiohttp.WSCloseCode.OK)
+                await self._stopped.wait()
+        except TimeoutError:
+            if self._run_task is not None and not self._run_task.done():
+                self._aborting = True
+                self._run_task.cancel()
             await self._stopped.wait()
 
     # --- one socket -------------------------------------------------------------
