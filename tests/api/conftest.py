@@ -1,6 +1,7 @@
 """Fixtures of the API client tests: sessions and purpose-built loopback servers.
 
 The client knows nothing of Home Assistant, so these tests run without `hass`.
+The `simulator` fixture comes from tests.simulator.fixtures (see tests/conftest.py).
 """
 
 from collections.abc import AsyncIterator, Callable, Generator
@@ -12,7 +13,6 @@ from aiohttp import web
 import pytest
 
 from tests.simulator import TEST_API_KEY, BlinkSimulator
-from tests.simulator.fixtures import simulator  # noqa: F401 - the fixture
 
 from .harness import Harness
 
@@ -47,7 +47,7 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 @pytest.fixture
 async def harness(
     session: aiohttp.ClientSession,
-    simulator: BlinkSimulator,  # noqa: F811 - the fixture imported above
+    simulator: BlinkSimulator,
 ) -> AsyncIterator[Callable[..., Harness]]:
     """Build Harnesses on the simulator; every one is closed after the test."""
     built: list[Harness] = []
