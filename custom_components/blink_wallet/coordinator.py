@@ -6,7 +6,7 @@ hands the payments that arrived meanwhile to the delivery, which fires each once
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -18,7 +18,10 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_utc_time_change,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -57,6 +60,7 @@ from .payments import (
     is_own_transfer,
     may_be_own_transfer,
 )
+from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
 
@@ -67,6 +71,12 @@ CATCH_UP_RETRY_SECONDS = 30
 # The client's own defaults (ping every 20 s, pong within 10 s, ...) unless set here;
 # the fault-injection tests shrink them to milliseconds.
 SOCKET_TIMINGS: dict[str, float] = {}
+# The first statistics import reads at most this many pages (of CATCH_UP_PAGE_SIZE).
+HISTORY_MAX_PAGES = 200
+# Statistics of an hour are written this long after it ends.
+STATISTICS_DELAY_SECONDS = 30
+# How long transactions seen are kept for continuing the statistics.
+RECENT_HORIZON = timedelta(days=2)
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
 
@@ -117,6 +127,11 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._catch_up_lock = asyncio.Lock()
         self._balance_pushes = 0
         self.catch_ups = 0
+        self.statistics = BalanceStatistics(hass, entry.title)
+        # Transactions seen since `_recent_since`, for continuing the statistics
+        # without asking Blink again.
+        self._recent: dict[str, Transaction] = {}
+        self._recent_since = dt_util.utcnow()
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
         self._catch_up_retry: CALLBACK_TYPE | None = None
@@ -214,6 +229,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         entry.async_create_background_task(
             self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
         )
+        if self.statistics.available():
+            entry.async_create_background_task(
+                self.hass,
+                self._async_update_statistics(),
+                f"{DOMAIN} statistics {entry.title}",
+            )
+            entry.async_on_unload(
+                async_track_utc_time_change(
+                    self.hass, self._on_hour, minute=0, second=STATISTICS_DELAY_SECONDS
+                )
+            )
 
     async def _async_run_stream(self) -> None:
         try:
@@ -321,6 +347,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                     self.async_set_updated_data(
                         replace(self.data, account=update.account)
                     )
+                self._remember([tx])
                 if may_be_own_transfer(tx):
                     self.config_entry.async_create_background_task(
                         self.hass,
@@ -456,6 +483,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             if pushes == self._balance_pushes:
                 # Else a push carried balances newer than this answer.
                 self.async_set_updated_data(replace(self.data, account=account))
+            self._remember(transactions)
             self._offer(
                 [*transactions, *pending], neighbours=transactions, replayed=True
             )
@@ -463,13 +491,19 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.catch_ups += 1
 
     async def _async_read_since(
-        self, since: datetime | None
+        self, since: datetime | None, *, max_pages: int = CATCH_UP_MAX_PAGES
     ) -> tuple[list[Transaction], datetime | None]:
         """Page through the history, newest first, down to `since`."""
         found: list[Transaction] = []
         newest: datetime | None = None
         after: str | None = None
-        for _ in range(CATCH_UP_MAX_PAGES):
+        for page_number in range(max_pages):
+            if page_number and page_number % 10 == 0:
+                LOGGER.debug(
+                    "Read %s transactions of %s so far",
+                    len(found),
+                    self.config_entry.title,
+                )
             page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE, after=after)
             for tx in page.transactions:
                 if newest is None or tx.created_at > newest:
@@ -495,4 +529,66 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
         self._catch_up_retry = async_call_later(
             self.hass, CATCH_UP_RETRY_SECONDS if delay is None else delay, _retry
+        )
+
+    # --- long-term statistics ------------------------------------------------------
+
+    def _remember(self, transactions: Iterable[Transaction]) -> None:
+        for tx in transactions:
+            if tx.created_at >= self._recent_since:
+                self._recent[tx.id] = tx
+        horizon = dt_util.utcnow() - RECENT_HORIZON
+        if self._recent_since < horizon:
+            self._recent = {
+                tx_id: tx
+                for tx_id, tx in self._recent.items()
+                if tx.created_at >= horizon
+            }
+            self._recent_since = horizon
+
+    @callback
+    def _on_hour(self, now: datetime) -> None:
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_update_statistics(now),
+            f"{DOMAIN} statistics {self.config_entry.title}",
+        )
+
+    async def _async_update_statistics(self, now: datetime | None = None) -> None:
+        """Import the history once, then every complete hour not imported yet."""
+        account = self.data.account
+        try:
+            next_hour = await self.statistics.async_next_hour(account)
+            if next_hour is None:
+                await self._async_import_history(account)
+                return
+            if next_hour < self._recent_since:
+                # Home Assistant was away: read what happened since the last hour.
+                older, _ = await self._async_read_since(
+                    next_hour, max_pages=HISTORY_MAX_PAGES
+                )
+                self._recent.update((tx.id, tx) for tx in older)
+                self._recent_since = next_hour
+            await self.statistics.async_import(
+                account, list(self._recent.values()), history_start=None, now=now
+            )
+        except BlinkError as err:
+            LOGGER.debug(
+                "Balance statistics of %s not updated: %s", self.config_entry.title, err
+            )
+
+    async def _async_import_history(self, account: Account) -> None:
+        """Read the history (bounded) and import every past hour of the balances."""
+        bound = dt_util.utcnow() - timedelta(days=HISTORY_DAYS)
+        LOGGER.debug("Importing the balance history of %s", self.config_entry.title)
+        history, _ = await self._async_read_since(bound, max_pages=HISTORY_MAX_PAGES)
+        start = min((tx.created_at for tx in history), default=dt_util.utcnow())
+        rows = await self.statistics.async_import(
+            account, history, history_start=max(start, bound)
+        )
+        LOGGER.debug(
+            "Imported %s transactions of %s as %s hourly balance statistics",
+            len(history),
+            self.config_entry.title,
+            rows,
         )

@@ -1,0 +1,247 @@
+"""Balance history in long-term statistics: imported once, continued without a seam."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.components.recorder.core import Recorder
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.blink_wallet.api import (
+    Transaction as ApiTransaction,
+    TxDirection,
+    TxStatus,
+    WalletCurrency,
+)
+from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
+from tests.conftest import wait_until
+from tests.simulator import BlinkSimulator, Transaction
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """The recorder must start before Home Assistant does."""
+
+
+EARLY = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+async def _rows(hass: HomeAssistant, stat_id: str) -> list[dict[str, Any]]:
+    await async_wait_recording_done(hass)
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        EARLY,
+        None,
+        {stat_id},
+        "hour",
+        None,
+        {"min", "max", "mean"},
+    )
+    return [dict(row) for row in stats.get(stat_id, [])]
+
+
+def _expected_hourly(
+    transactions: Sequence[Transaction], currency: str
+) -> dict[float, tuple[float, float, float]]:
+    """(min, max, time-weighted mean) of each hour, replayed forward from zero."""
+    moves = sorted(
+        (tx.created_at, tx.settlement_amount)
+        for tx in transactions
+        if tx.settlement_currency == currency and tx.status != "FAILURE"
+    )
+    hour = datetime.fromtimestamp(moves[0][0], UTC).replace(minute=0, second=0)
+    last = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    expected: dict[float, tuple[float, float, float]] = {}
+    balance, index = 0, 0
+    while hour < last:
+        start, end = hour.timestamp(), (hour + HOUR).timestamp()
+        low = high = balance
+        area, since = 0.0, start
+        while index < len(moves) and moves[index][0] < end:
+            at, amount = moves[index]
+            area += balance * (at - since)
+            balance += amount
+            low, high, since = min(low, balance), max(high, balance), at
+            index += 1
+        area += balance * (end - since)
+        expected[start] = (float(low), float(high), area / 3600)
+        hour += HOUR
+    return expected
+
+
+def _shown(
+    rows: list[dict[str, Any]], scale: float = 1
+) -> dict[float, tuple[float, float, float]]:
+    return {
+        row["start"]: (
+            round(row["min"] * scale, 6),
+            round(row["max"] * scale, 6),
+            round(row["mean"] * scale, 6),
+        )
+        for row in rows
+    }
+
+
+def _rounded(
+    expected: dict[float, tuple[float, float, float]],
+) -> dict[float, tuple[float, float, float]]:
+    return {k: tuple(round(v, 6) for v in values) for k, values in expected.items()}  # type: ignore[misc]
+
+
+def _assert_series(
+    shown: dict[float, tuple[float, float, float]],
+    expected: dict[float, tuple[float, float, float]],
+) -> None:
+    """Equal hour by hour; hours before the wallet's first payment are empty."""
+    first = min(expected)
+    assert {k: v for k, v in shown.items() if k >= first} == expected
+    assert {v for k, v in shown.items() if k < first} <= {(0.0, 0.0, 0.0)}
+
+
+async def _set_up_and_import(
+    hass: HomeAssistant, entry: MockConfigEntry, stat_id: str
+) -> list[dict[str, Any]]:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    rows: list[dict[str, Any]] = []
+
+    async def imported() -> bool:
+        rows[:] = await _rows(hass, stat_id)
+        return bool(rows)
+
+    async with asyncio.timeout(30):
+        while not await imported():  # noqa: ASYNC110 - the recorder has no event for it
+            await asyncio.sleep(0.05)
+    return rows
+
+
+async def test_history_is_imported_hour_by_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    history = simulator.seed_history(count=300, days=120, seed=3)
+    btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
+    usd_id = statistic_id(simulator.account.id, WalletCurrency.USD)
+
+    btc_rows = await _set_up_and_import(hass, mock_config_entry, btc_id)
+    usd_rows = await _rows(hass, usd_id)
+
+    expected_btc = _expected_hourly(history, "BTC")
+    assert len(expected_btc) > 24 * 100
+    _assert_series(_shown(btc_rows), _rounded(expected_btc))
+    # Stablesats statistics are in dollars; the history is in cents.
+    _assert_series(
+        _shown(usd_rows, scale=100), _rounded(_expected_hourly(history, "USD"))
+    )
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_second_setup_imports_nothing_new(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.seed_history(count=100, days=20, seed=4)
+    btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
+    first = await _set_up_and_import(hass, mock_config_entry, btc_id)
+    requests = simulator.stats.http_operations["Transactions"]
+
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)
+    await hass.async_block_till_done()
+
+    assert await _rows(hass, btc_id) == first
+    # The reload read only what the catch-up needs, not the whole history again.
+    assert simulator.stats.http_operations["Transactions"] - requests <= 2
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_payment_after_setup_continues_the_series(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.seed_history(count=50, days=5, seed=5)
+    btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
+    rows = await _set_up_and_import(hass, mock_config_entry, btc_id)
+    coordinator = mock_config_entry.runtime_data
+    await wait_until(lambda: coordinator.connected and coordinator.catch_ups > 0)
+    last = rows[-1]
+    balance_before = simulator.account.btc_wallet.balance
+    # The last imported hour closes at the balance the series continues from.
+    assert last["max"] >= balance_before >= last["min"]
+
+    await simulator.receive_lightning(7_777)
+    await wait_until(
+        lambda: (
+            coordinator.data.account.btc_wallet is not None
+            and coordinator.data.account.btc_wallet.balance == balance_before + 7_777
+        )
+    )
+    next_hour_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
+    await coordinator._async_update_statistics(
+        now=next_hour_end + timedelta(seconds=30)
+    )
+    rows = await _rows(hass, btc_id)
+
+    new = [row for row in rows if row["start"] > last["start"]]
+    assert new, "the series continues"
+    # Hours in between stay at the last balance (no gap, no jump); the hour of
+    # the payment rises from it to the new balance.
+    for row in new[:-1]:
+        assert (row["min"], row["max"]) == (balance_before, balance_before)
+    assert new[-1]["min"] == balance_before
+    assert new[-1]["max"] == balance_before + 7_777
+    assert balance_before < new[-1]["mean"] < balance_before + 7_777
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+def test_hourly_balances_are_time_weighted() -> None:
+    """A step from 100 to 160 halfway through the hour averages 130."""
+    hour = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    payment = ApiTransaction(
+        id="t1",
+        created_at=hour + HOUR / 2,
+        direction=TxDirection.RECEIVE,
+        status=TxStatus.SUCCESS,
+        memo=None,
+        settlement_amount=60,
+        settlement_currency=WalletCurrency.BTC,
+        settlement_fee=0,
+        settlement_display_amount=Decimal("0.06"),
+        settlement_display_currency="USD",
+        settlement="lightning",
+        payment_hash=None,
+        tx_hash=None,
+        counterparty_wallet_id=None,
+        counterparty_username=None,
+        external_id=None,
+    )
+
+    hours = hourly_balances(160, [payment], hour, hour + 2 * HOUR)
+
+    assert [(h.state, h.minimum, h.maximum, h.mean) for h in hours] == [
+        (160, 100, 160, 130.0),
+        (160, 160, 160, 160.0),
+    ]
