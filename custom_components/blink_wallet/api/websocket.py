@@ -194,6 +194,14 @@ class BlinkWebSocket:
 
     Subscriptions can be added before or while `run()` runs; every live one is
     subscribed again, with a fresh id, on every new socket.
+
+    `on_connection_change(True)` comes once a socket is acknowledged and its
+    subscriptions sent, `(False)` when that socket is lost. `on_gap()` runs after
+    every connection but the one made on run()'s first attempt (so also when the
+    first attempt failed and a later one succeeded: the owner's state is older
+    than the stream then), once the subscriptions are sent. It runs in its own
+    task, so a slow catch-up never holds up pings; catch-ups never overlap, and
+    one asked for while another runs follows it.
     """
 
     def __init__(
