@@ -830,6 +830,9 @@ class BlinkWebSocket:
         self._start(conn, subscription, now)
         subscription._resubscribed = True  # noqa: SLF001
         subscription._deadline = now + self._resubscribe_timeout  # noqa: SLF001
+        # Whatever the lost stream should have carried is gone: a gap like a
+        # reconnect, so the owner catches up once the new stream flows.
+        self._catch_up()
 
     def _next_deadline(self, conn: _Connection) -> float:
         deadlines = [
