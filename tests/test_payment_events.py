@@ -2,8 +2,10 @@
 
 import asyncio
 from collections.abc import Mapping
+import time
 from typing import Any
 
+from homeassistant.components import persistent_notification
 from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.helpers.json import json_dumps
 from homeassistant.setup import async_setup_component
@@ -15,13 +17,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.blink_wallet.const import (
+    CONF_REPLAY_WINDOW_HOURS,
     CONF_SENT_EVENTS,
     EVENT_PAYMENT_PENDING,
     EVENT_PAYMENT_RECEIVED,
     EVENT_PAYMENT_SENT,
 )
 from tests.conftest import state_of, wait_until
-from tests.simulator import BlinkSimulator
+from tests.simulator import BlinkSimulator, ledger
 from tests.simulator.state import InitiationViaLn
 
 EVENT_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -326,4 +329,38 @@ async def test_events_before_start_reach_an_automation_armed_at_start(
 
     await wait_until(lambda: len(opened) == 2)
     assert [e.data["amount"] for e in opened] == [1_000, 2_000]
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_payments_older_than_the_replay_window_are_counted_not_fired(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_REPLAY_WINDOW_HOURS: 1}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+    # While Home Assistant is away: one payment two hours ago, one just now.
+    two_hours_ago = ledger.When(int(time.time()) - 7_200, simulator.price)
+    old = ledger.receive_lightning(
+        simulator.state, simulator.account, 3_000, when=two_hours_ago
+    ).transactions[0]
+    recent = await simulator.receive_lightning(4_000)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await wait_until(lambda: len(received) == 1)
+    await asyncio.sleep(0.1)
+
+    assert [e.data["transaction_id"] for e in received] == [recent.id]
+    assert received[0].data["replayed"] is True
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    [notice] = [n for key, n in notifications.items() if "not_replayed" in key]
+    assert notice["message"].startswith("1 payment(s) to satoshi")
+    assert old.id not in {e.data["transaction_id"] for e in received}
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
