@@ -127,7 +127,8 @@ class FaultRun:
         await self.hass.config_entries.async_unload(self.entry.entry_id)
         if self.rng.random() < 0.6:
             await self.pay()
-        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        # A pending HTTP fault makes the setup "not ready": Home Assistant retries.
+        await self.hass.config_entries.async_setup(self.entry.entry_id)
         self.done["ha_restarts"] += 1
 
     async def freeze(self) -> None:
@@ -233,7 +234,7 @@ class FaultRun:
         if not sim.running:
             await sim.start()
         if self.entry.state is not ConfigEntryState.LOADED:
-            await self.hass.config_entries.async_setup(self.entry.entry_id)
+            await self.hass.config_entries.async_reload(self.entry.entry_id)
         await wait_until(self._settled, seconds)
 
     def _settled(self) -> bool:
