@@ -89,7 +89,7 @@ async def test_server_down_then_back_reconnects_and_catches_up(
     await simulator.start()
     await recovered(h, simulator, 2)
 
-    assert h.gaps == 1
+    await h.wait_for(lambda: h.gaps == 1)
 
 
 async def test_first_connection_failing_still_reports_a_gap_once_up(
@@ -326,6 +326,7 @@ async def test_not_authenticated_while_http_accepts_the_key_is_retried(
     assert simulator.stats.http_operations["Scopes"] == 1
     assert simulator.stats.subscriptions["myUpdates"] == 2
     assert simulator.stats.ws_connections == 1
+    await h.wait_for(lambda: h.gaps == 1)  # what the refused stream missed
 
 
 async def test_key_without_read_scope_is_refused(
@@ -492,6 +493,7 @@ async def test_server_completing_a_live_stream_gets_it_resubscribed(
     await recovered(h, simulator, 1)
 
     assert simulator.stats.ws_connections == 1
+    await h.wait_for(lambda: h.gaps == 1)  # what the ended stream missed
 
 
 async def test_errors_without_data_are_reported_and_the_stream_kept(

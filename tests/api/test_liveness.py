@@ -104,7 +104,7 @@ async def test_silent_subscription_is_resubscribed_then_the_socket_replaced(
     assert simulator.stats.pongs_sent > 0
     assert h.connection == [True, False, True]
     # One gap for the stream lost on the old socket, one for the new socket.
-    assert h.gaps == 2
+    await h.wait_for(lambda: h.gaps == 2)
 
 
 async def test_resubscribing_revives_a_stream_the_server_lost(

@@ -136,6 +136,7 @@ class Subscription:
         self._resubscribed = False
         self._retry_at: float | None = None
         self._confirming = False
+        self._lost = False
 
     @property
     def active(self) -> bool:
@@ -158,6 +159,7 @@ class Subscription:
         self._resubscribed = False
         self._retry_at = None
         self._confirming = False
+        self._lost = False
 
 
 class _Stop(Exception):  # noqa: N818 - a signal, not an error
@@ -180,6 +182,7 @@ class _Connection:
     pong_deadline: float | None = None
     announced: bool = False
     healthy: bool = False
+    catch_up: bool = False
     tasks: asyncio.TaskGroup | None = None
 
     def send(self, frame: Mapping[str, Any]) -> None:
@@ -199,9 +202,10 @@ class BlinkWebSocket:
     subscriptions sent, `(False)` when that socket is lost. `on_gap()` runs after
     every connection but the one made on run()'s first attempt (so also when the
     first attempt failed and a later one succeeded: the owner's state is older
-    than the stream then), once the subscriptions are sent. It runs in its own
-    task, so a slow catch-up never holds up pings; catch-ups never overlap, and
-    one asked for while another runs follows it.
+    than the stream then), once the subscriptions are sent; and after a stream
+    lost on a live socket (ended or refused by the server, or silent) is
+    subscribed again. It runs in its own task, so a slow catch-up never holds up
+    pings; catch-ups never overlap, and one asked for while another runs follows.
     """
 
     def __init__(
@@ -697,12 +701,18 @@ class BlinkWebSocket:
         if subscription.operation_name is not None:
             payload["operationName"] = subscription.operation_name
         conn.send({"id": op_id, "type": "subscribe", "payload": payload})
+        if subscription._lost:  # noqa: SLF001
+            # What the lost stream should have carried is gone, as over a
+            # reconnect: the owner catches up once this subscribe is out.
+            subscription._lost = False  # noqa: SLF001
+            conn.catch_up = True
 
     def _drop(self, conn: _Connection, subscription: Subscription) -> None:
-        """Forget a subscription's id on this socket (the server ended it)."""
+        """Forget a subscription's id on this socket: its stream is lost."""
         if subscription._op_id is not None:  # noqa: SLF001
             conn.by_id.pop(subscription._op_id, None)  # noqa: SLF001
         subscription._op_id = None  # noqa: SLF001
+        subscription._lost = True  # noqa: SLF001
 
     def _complete(self, conn: _Connection, subscription: Subscription) -> None:
         """End a subscription's stream on this socket ourselves."""
@@ -789,8 +799,10 @@ class BlinkWebSocket:
             if not conn.announced:
                 conn.announced = True
                 self._announce(connected=True)
-                if catch_up:
-                    self._catch_up()
+                conn.catch_up = catch_up
+            if conn.catch_up:
+                conn.catch_up = False
+                self._catch_up()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout_at(self._next_deadline(conn)):
                     await conn.wake.wait()
@@ -830,9 +842,6 @@ class BlinkWebSocket:
         self._start(conn, subscription, now)
         subscription._resubscribed = True  # noqa: SLF001
         subscription._deadline = now + self._resubscribe_timeout  # noqa: SLF001
-        # Whatever the lost stream should have carried is gone: a gap like a
-        # reconnect, so the owner catches up once the new stream flows.
-        self._catch_up()
 
     def _next_deadline(self, conn: _Connection) -> float:
         deadlines = [
