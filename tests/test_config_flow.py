@@ -254,3 +254,71 @@ async def test_options_choose_the_price_currency_and_events(
     }
     # The entry reloaded: the price now comes in euros, under a unique id of its own.
     assert state_of(hass, "sensor.satoshi_btc_price_2") != "unavailable"
+
+
+async def test_add_a_production_account(
+    hass: HomeAssistant, simulator: BlinkSimulator
+) -> None:
+    """Production needs no URLs; here "production" is pointed at the simulator."""
+    with (
+        patch(
+            "custom_components.blink_wallet.endpoint.PRODUCTION_API_URL",
+            simulator.http_url,
+        ),
+        patch(
+            "custom_components.blink_wallet.endpoint.PRODUCTION_WS_URL",
+            simulator.ws_url,
+        ),
+    ):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_API_KEY: "wrong-key", CONF_ENVIRONMENT: "production"},
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "user"
+        assert result["errors"] == {"base": "invalid_auth"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_API_KEY: TEST_API_KEY, CONF_ENVIRONMENT: "production"},
+        )
+        await hass.async_block_till_done()
+
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"] == {
+            CONF_API_KEY: TEST_API_KEY,
+            CONF_ENVIRONMENT: "production",
+        }
+        await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_reconfigure_from_custom_to_production_drops_the_urls(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    with (
+        patch(
+            "custom_components.blink_wallet.endpoint.PRODUCTION_API_URL",
+            simulator.http_url,
+        ),
+        patch(
+            "custom_components.blink_wallet.endpoint.PRODUCTION_WS_URL",
+            simulator.ws_url,
+        ),
+    ):
+        result = await init_integration.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_API_KEY: TEST_API_KEY, CONF_ENVIRONMENT: "production"},
+        )
+        await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data == {
+        CONF_API_KEY: TEST_API_KEY,
+        CONF_ENVIRONMENT: "production",
+    }

@@ -116,24 +116,7 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the API key and the environment."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._data = {
-                # Fields of the endpoint step survive a switch back from custom.
-                **{k: v for k, v in self._data.items() if k != CONF_API_KEY},
-                **user_input,
-            }
-            if user_input[CONF_ENVIRONMENT] == Environment.CUSTOM:
-                return await self.async_step_endpoint()
-            for key in (CONF_API_URL, CONF_WS_URL, CONF_LIGHTNING_ADDRESS_DOMAIN):
-                self._data.pop(key, None)
-            if not (errors := await self._async_validate()):
-                return await self._async_finish()
-        return self.async_show_form(
-            step_id="user",
-            data_schema=_user_schema(self._data),
-            errors=errors,
-        )
+        return await self._async_step_account("user", user_input)
 
     async def async_step_endpoint(
         self, user_input: dict[str, Any] | None = None
@@ -180,8 +163,15 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
         """Offer the setup steps again, for the same account."""
         if user_input is None:
             self._data = dict(self._get_reconfigure_entry().data)
+        return await self._async_step_account("reconfigure", user_input)
+
+    async def _async_step_account(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Key and environment: the first step of setup and of reconfigure."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            # Fields of the endpoint step survive a switch back from custom.
             self._data = {**self._data, **user_input}
             if user_input[CONF_ENVIRONMENT] == Environment.CUSTOM:
                 return await self.async_step_endpoint()
@@ -190,9 +180,7 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
             if not (errors := await self._async_validate()):
                 return await self._async_finish()
         return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=_user_schema(self._data),
-            errors=errors,
+            step_id=step_id, data_schema=_user_schema(self._data), errors=errors
         )
 
     async def _async_validate(self) -> dict[str, str]:

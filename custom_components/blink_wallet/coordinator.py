@@ -126,6 +126,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._stale_timer: CALLBACK_TYPE | None = None
         self._catch_up_lock = asyncio.Lock()
         self._balance_pushes = 0
+        self._balances_as_of: datetime | None = None
         self.catch_ups = 0
         self.statistics = BalanceStatistics(hass, entry.title)
         # Transactions seen since `_recent_since`, for continuing the statistics
@@ -157,11 +158,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         return bool(
             self.config_entry.options.get(CONF_SENT_EVENTS, DEFAULT_SENT_EVENTS)
         )
-
-    @property
-    def lightning_address(self) -> str | None:
-        """The account's Lightning address, where it has one."""
-        return self.endpoint.lightning_address(self.data.account.username)
 
     # --- HTTP state --------------------------------------------------------------
 
@@ -342,7 +338,13 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             case PriceUpdate(price=price):
                 self._on_price(price)
             case PaymentUpdate(transaction=tx):
-                if update.account is not None:
+                if update.account is not None and (
+                    self._balances_as_of is None
+                    or tx.created_at >= self._balances_as_of
+                ):
+                    # Balances come with each payment; one that arrives out of
+                    # order carries older balances and must not undo a newer one.
+                    self._balances_as_of = tx.created_at
                     self._balance_pushes += 1
                     self.async_set_updated_data(
                         replace(self.data, account=update.account)

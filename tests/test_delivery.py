@@ -1,0 +1,144 @@
+"""The delivery state: its store, its bound, and which transactions are events."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.blink_wallet import delivery as delivery_module
+from custom_components.blink_wallet.api import (
+    Transaction,
+    TxDirection,
+    TxStatus,
+    WalletCurrency,
+)
+from custom_components.blink_wallet.delivery import Offer, PaymentDelivery
+from custom_components.blink_wallet.payments import (
+    PaymentEventType,
+    classify,
+    is_own_transfer,
+)
+from tests.conftest import wait_until
+from tests.simulator import BlinkSimulator
+
+
+def _tx(tx_id: str, **changes: Any) -> Transaction:
+    fields: dict[str, Any] = {
+        "id": tx_id,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "direction": TxDirection.RECEIVE,
+        "status": TxStatus.SUCCESS,
+        "memo": None,
+        "settlement_amount": 100,
+        "settlement_currency": WalletCurrency.BTC,
+        "settlement_fee": 0,
+        "settlement_display_amount": Decimal("0.10"),
+        "settlement_display_currency": "USD",
+        "settlement": "lightning",
+        "payment_hash": None,
+        "tx_hash": None,
+        "counterparty_wallet_id": None,
+        "external_id": None,
+    }
+    return Transaction(**(fields | changes))
+
+
+async def test_state_of_an_older_minor_version_is_migrated(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    hass_storage["blink_wallet.entry.delivery"] = {
+        "version": 1,
+        "minor_version": 0,
+        "key": "blink_wallet.entry.delivery",
+        "data": {"delivered": ["a", "b"]},
+    }
+    delivery = PaymentDelivery(hass, "entry", lambda _: None)
+    await delivery.async_load()
+
+    assert not delivery.first_run
+    assert delivery.knows("a")
+    assert delivery.knows("b")
+    assert delivery.catch_up_since is None
+
+
+async def test_remembered_ids_are_bounded(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_module, "MAX_REMEMBERED_IDS", 3)
+    delivery = PaymentDelivery(hass, "entry", lambda _: None)
+    delivery.async_mark_seen([_tx(f"t{i}") for i in range(5)])
+    delivery.async_mark_seen([_tx("t4")])  # seen again: no second entry
+
+    assert [delivery.knows(f"t{i}") for i in range(5)] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert delivery.diagnostics()["remembered_transactions"] == 3
+    await delivery.async_flush_to_disk()
+
+
+async def test_offers_fire_once_in_order_after_start(hass: HomeAssistant) -> None:
+    fired: list[str] = []
+    delivery = PaymentDelivery(hass, "entry", lambda o: fired.append(o.transaction.id))
+    later = _tx("b", created_at=datetime(2026, 1, 2, tzinfo=UTC))
+    earlier = _tx("a")
+    delivery.async_offer([Offer(later, PaymentEventType.RECEIVED, replayed=False)])
+    delivery.async_offer(
+        [
+            Offer(earlier, PaymentEventType.RECEIVED, replayed=True),
+            Offer(later, PaymentEventType.RECEIVED, replayed=True),
+        ]
+    )
+    cancel = delivery.async_start()
+    await wait_until(lambda: fired == ["a", "b"])
+    delivery.async_offer([Offer(later, PaymentEventType.RECEIVED, replayed=True)])
+    assert fired == ["a", "b"]
+    cancel()
+    await delivery.async_flush_to_disk()
+
+
+def test_which_transactions_are_events() -> None:
+    assert classify(_tx("r"), own_transfer=False) is PaymentEventType.RECEIVED
+    assert (
+        classify(_tx("p", status=TxStatus.PENDING), own_transfer=False)
+        is PaymentEventType.PENDING
+    )
+    assert classify(_tx("f", status=TxStatus.FAILURE), own_transfer=False) is None
+    assert (
+        classify(_tx("s", direction=TxDirection.SEND), own_transfer=False)
+        is PaymentEventType.SENT
+    )
+    assert classify(_tx("o"), own_transfer=True) is None
+
+
+def test_a_named_counterparty_wallet_decides_a_transfer() -> None:
+    mine = _tx("m", settlement="intraledger", counterparty_wallet_id="usd-wallet")
+    theirs = _tx("t", settlement="intraledger", counterparty_wallet_id="elsewhere")
+    named = _tx("n", settlement="intraledger", counterparty_username="alice")
+
+    assert is_own_transfer(mine, {"usd-wallet"}, [])
+    assert not is_own_transfer(theirs, {"usd-wallet"}, [])
+    assert not is_own_transfer(named, {"usd-wallet"}, [named])
+    assert not is_own_transfer(_tx("l"), {"usd-wallet"}, [])
+
+
+async def test_transfer_with_the_counterparty_wallet_reported_fires_nothing(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    simulator.state.report_counterparty_wallet_id = True
+    requests = simulator.stats.http_requests
+    await simulator.transfer(5_000)
+    await simulator.receive_lightning(60)
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.data.last_payment is not None)
+
+    # The wallet id told it: no look for a twin over HTTP.
+    assert simulator.stats.http_requests == requests
