@@ -57,6 +57,7 @@ class FaultRun:
     expected: Counter[str] = field(default_factory=Counter)
     done: Counter[str] = field(default_factory=Counter)
     pending: list[Transaction] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
 
     # --- payments ------------------------------------------------------------------
 
@@ -215,7 +216,9 @@ class FaultRun:
         """Take `steps` random steps, letting the loop run a little between them."""
         actions, weights = zip(*self.actions(), strict=True)
         for _ in range(steps):
-            await self.rng.choices(actions, weights)[0]()
+            action = self.rng.choices(actions, weights)[0]
+            self.log.append(f"{action.__name__} {len(self.received)}")
+            await action()
             await asyncio.sleep(self.rng.choice([0, 0, 0.01, 0.05]))
 
     async def settle(self, seconds: float = 20.0) -> None:

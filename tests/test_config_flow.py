@@ -1,5 +1,7 @@
 """The config flow: adding an account, reauthentication, reconfiguration, options."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch
 
@@ -22,6 +24,17 @@ from custom_components.blink_wallet.const import (
 )
 from tests.conftest import entry_data, state_of
 from tests.simulator import TEST_API_KEY, BlinkSimulator
+
+
+@contextmanager
+def _production_is(simulator: BlinkSimulator) -> Iterator[None]:
+    """Point Blink's production endpoint at the simulator (no network here)."""
+    module = "custom_components.blink_wallet.endpoint"
+    with (
+        patch(f"{module}.PRODUCTION_API_URL", simulator.http_url),
+        patch(f"{module}.PRODUCTION_WS_URL", simulator.ws_url),
+    ):
+        yield
 
 
 def _endpoint(simulator: BlinkSimulator) -> dict[str, Any]:
@@ -260,16 +273,7 @@ async def test_add_a_production_account(
     hass: HomeAssistant, simulator: BlinkSimulator
 ) -> None:
     """Production needs no URLs; here "production" is pointed at the simulator."""
-    with (
-        patch(
-            "custom_components.blink_wallet.endpoint.PRODUCTION_API_URL",
-            simulator.http_url,
-        ),
-        patch(
-            "custom_components.blink_wallet.endpoint.PRODUCTION_WS_URL",
-            simulator.ws_url,
-        ),
-    ):
+    with _production_is(simulator):
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_USER}
         )
@@ -299,16 +303,7 @@ async def test_reconfigure_from_custom_to_production_drops_the_urls(
     simulator: BlinkSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    with (
-        patch(
-            "custom_components.blink_wallet.endpoint.PRODUCTION_API_URL",
-            simulator.http_url,
-        ),
-        patch(
-            "custom_components.blink_wallet.endpoint.PRODUCTION_WS_URL",
-            simulator.ws_url,
-        ),
-    ):
+    with _production_is(simulator):
         result = await init_integration.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],

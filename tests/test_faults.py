@@ -43,10 +43,12 @@ async def assert_exactly_once(run: FaultRun, context: str = "") -> None:
     await run.settle()
     await asyncio.sleep(0.2)  # anything doubled would fire now
     fired = run.fired()
+    doubled = [tx for tx, n in fired.items() if n > 1]
     assert fired == run.expected, (
         f"{context} lost: {set(run.expected) - set(fired)}, "
-        f"doubled: {[tx for tx, n in fired.items() if n > 1]}, "
-        f"not expected: {set(fired) - set(run.expected)}"
+        f"doubled: {doubled} "
+        f"{[(e.data['replayed'], e.time_fired) for e in run.received if e.data['transaction_id'] in doubled]}, "
+        f"not expected: {set(fired) - set(run.expected)}, log: {run.log[-12:]}"
     )
     assert run.shown_balances() == run.balances(), context
 

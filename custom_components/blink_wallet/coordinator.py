@@ -6,7 +6,8 @@ hands the payments that arrived meanwhile to the delivery, which fires each once
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -79,6 +80,23 @@ STATISTICS_DELAY_SECONDS = 30
 RECENT_HORIZON = timedelta(days=2)
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
+
+
+@contextmanager
+def _setup_errors() -> Iterator[None]:
+    """Refused key: reauthenticate. Anything else: Home Assistant retries later."""
+    try:
+        yield
+    except BlinkAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except BlinkError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 def payment_signal(entry_id: str) -> str:
@@ -164,23 +182,13 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     async def _async_setup(self) -> None:
         """Load what is needed once: currencies and the delivery state."""
         await self.delivery.async_load()
-        try:
+        with _setup_errors():
             currencies = await self.client.currency_list()
-        except BlinkAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except BlinkError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
         self.currencies = {currency.id: currency for currency in currencies}
 
     async def _async_update_data(self) -> WalletState:
         """Fetch the account and price; at the first setup, mark history as seen."""
-        try:
+        with _setup_errors():
             account = await self.client.account()
             price = await self.client.realtime_price(
                 self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
@@ -188,16 +196,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             )
             if self.delivery.first_run:
                 await self._async_mark_history_seen()
-        except BlinkAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except BlinkError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
         last_payment = self.data.last_payment if self.data is not None else None
         return WalletState(account=account, price=price, last_payment=last_payment)
 
@@ -267,15 +265,19 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     async def async_shutdown(self) -> None:
         """Close the socket and write the delivery state (on unload)."""
-        await super().async_shutdown()
-        # The socket first: closing it reports the connection lost, which arms the
-        # stale timer cancelled next.
-        await self.websocket.close()
-        for cancel in (self._stale_timer, self._catch_up_retry):
-            if cancel is not None:
-                cancel()
-        self._stale_timer = self._catch_up_retry = None
-        await self.delivery.async_flush_to_disk()
+        try:
+            await super().async_shutdown()
+            # The socket first: closing it reports the connection lost, which arms
+            # the stale timer cancelled next.
+            await self.websocket.close()
+        finally:
+            for cancel in (self._stale_timer, self._catch_up_retry):
+                if cancel is not None:
+                    cancel()
+            self._stale_timer = self._catch_up_retry = None
+            # Whatever happened above, what was delivered is written before the
+            # entry can be set up again.
+            await self.delivery.async_flush_to_disk()
 
     @callback
     def _on_connection_change(self, connected: bool) -> None:  # noqa: FBT001

@@ -40,7 +40,7 @@ def _wallet(
     )
 
 
-def _balance(
+def _amount(
     currency: WalletCurrency, *, pending: bool
 ) -> Callable[[BlinkWalletCoordinator], Decimal | int | None]:
     def value(coordinator: BlinkWalletCoordinator) -> Decimal | int | None:
@@ -79,45 +79,28 @@ def _price(coordinator: BlinkWalletCoordinator) -> Decimal | None:
     return btc_price(price, digits).quantize(Decimal(1).scaleb(-digits))
 
 
+def _balance(
+    key: str, currency: WalletCurrency, *, pending: bool
+) -> BlinkWalletSensorDescription:
+    """Describe a wallet's balance, or its pending incoming balance if reported."""
+    usd = currency is WalletCurrency.USD
+    return BlinkWalletSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement="USD" if usd else "sat",
+        device_class=SensorDeviceClass.MONETARY if usd else None,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2 if usd else 0,
+        value_fn=_amount(currency, pending=pending),
+        exists_fn=_reports_pending(currency) if pending else _has_wallet(currency),
+    )
+
+
 SENSORS: tuple[BlinkWalletSensorDescription, ...] = (
-    BlinkWalletSensorDescription(
-        key="btc_balance",
-        translation_key="btc_balance",
-        native_unit_of_measurement="sat",
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=0,
-        value_fn=_balance(WalletCurrency.BTC, pending=False),
-        exists_fn=_has_wallet(WalletCurrency.BTC),
-    ),
-    BlinkWalletSensorDescription(
-        key="usd_balance",
-        translation_key="usd_balance",
-        native_unit_of_measurement="USD",
-        device_class=SensorDeviceClass.MONETARY,
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
-        value_fn=_balance(WalletCurrency.USD, pending=False),
-        exists_fn=_has_wallet(WalletCurrency.USD),
-    ),
-    BlinkWalletSensorDescription(
-        key="btc_pending_balance",
-        translation_key="btc_pending_balance",
-        native_unit_of_measurement="sat",
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=0,
-        value_fn=_balance(WalletCurrency.BTC, pending=True),
-        exists_fn=_reports_pending(WalletCurrency.BTC),
-    ),
-    BlinkWalletSensorDescription(
-        key="usd_pending_balance",
-        translation_key="usd_pending_balance",
-        native_unit_of_measurement="USD",
-        device_class=SensorDeviceClass.MONETARY,
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=2,
-        value_fn=_balance(WalletCurrency.USD, pending=True),
-        exists_fn=_reports_pending(WalletCurrency.USD),
-    ),
+    _balance("btc_balance", WalletCurrency.BTC, pending=False),
+    _balance("usd_balance", WalletCurrency.USD, pending=False),
+    _balance("btc_pending_balance", WalletCurrency.BTC, pending=True),
+    _balance("usd_pending_balance", WalletCurrency.USD, pending=True),
     BlinkWalletSensorDescription(
         key="last_payment",
         translation_key="last_payment",
