@@ -1,6 +1,6 @@
 """The delivery state: its store, its bound, and which transactions are events."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,11 @@ from custom_components.blink_wallet.api import (
     TxStatus,
     WalletCurrency,
 )
-from custom_components.blink_wallet.delivery import Offer, PaymentDelivery
+from custom_components.blink_wallet.delivery import (
+    CATCH_UP_OVERLAP,
+    Offer,
+    PaymentDelivery,
+)
 from custom_components.blink_wallet.payments import (
     PaymentEventType,
     classify,
@@ -49,11 +53,12 @@ def _tx(tx_id: str, **changes: Any) -> Transaction:
 async def test_state_of_an_older_minor_version_is_migrated(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
+    since = datetime(2026, 1, 1, tzinfo=UTC)
     hass_storage["blink_wallet.entry.delivery"] = {
         "version": 1,
-        "minor_version": 0,
+        "minor_version": 1,
         "key": "blink_wallet.entry.delivery",
-        "data": {"delivered": ["a", "b"]},
+        "data": {"delivered": ["a", "b"], "since": since.isoformat()},
     }
     delivery = PaymentDelivery(hass, "entry", lambda _: None)
     await delivery.async_load()
@@ -61,25 +66,35 @@ async def test_state_of_an_older_minor_version_is_migrated(
     assert not delivery.first_run
     assert delivery.knows("a")
     assert delivery.knows("b")
-    assert delivery.catch_up_since is None
+    assert delivery.catch_up_since == since - CATCH_UP_OVERLAP
+    await delivery.async_flush_to_disk()
+    saved = hass_storage["blink_wallet.entry.delivery"]
+    assert saved["minor_version"] == 2
+    assert saved["data"]["delivered"] == dict.fromkeys(["a", "b"], since.timestamp())
 
 
-async def test_remembered_ids_are_bounded(
+async def test_ids_are_forgotten_once_no_catch_up_can_see_them(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(delivery_module, "MAX_REMEMBERED_IDS", 3)
     delivery = PaymentDelivery(hass, "entry", lambda _: None)
-    delivery.async_mark_seen([_tx(f"t{i}") for i in range(5)])
-    delivery.async_mark_seen([_tx("t4")])  # seen again: no second entry
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    delivery.async_mark_seen([_tx(f"old{i}", created_at=day) for i in range(3)])
+    delivery.async_mark_seen([_tx("recent", created_at=day + timedelta(days=1))])
 
-    assert [delivery.knows(f"t{i}") for i in range(5)] == [
-        False,
-        False,
-        True,
-        True,
-        True,
-    ]
-    assert delivery.diagnostics()["remembered_transactions"] == 3
+    # Many transactions inside the catch-up window are all kept, whatever their number.
+    burst = [_tx(f"b{i}", created_at=day + timedelta(days=2)) for i in range(3_000)]
+    delivery.async_mark_seen(burst)
+    delivery.async_caught_up(day + timedelta(days=2))
+
+    assert all(delivery.knows(tx.id) for tx in burst)
+    assert not delivery.knows("old0")
+    assert not delivery.knows("recent")
+    assert delivery.diagnostics()["remembered_transactions"] == 3_000
+
+    monkeypatch.setattr(delivery_module, "MAX_REMEMBERED_IDS", 10)
+    delivery.async_mark_seen([_tx("newest", created_at=day + timedelta(days=3))])
+    assert delivery.knows("newest")
+    assert delivery.diagnostics()["remembered_transactions"] == 10
     await delivery.async_flush_to_disk()
 
 

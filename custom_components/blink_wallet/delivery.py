@@ -6,13 +6,12 @@ events can arise before Home Assistant has started. This module is the one place
 that decides whether a transaction is announced: once per transaction id, in
 `createdAt` order, never before Home Assistant has started.
 
-What has been delivered is persisted with `Store` (bounded list of ids, and where
-the next catch-up must start). The write is delayed and batched, off the hot path:
+What has been delivered is persisted with `Store`: the ids a catch-up can still
+see (with their `createdAt`), and where the next catch-up must start. The write is delayed and batched, off the hot path:
 a hard crash between firing and the write can repeat an event (flagged `replayed`)
 at the next start, never lose one.
 """
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,19 +27,21 @@ from .const import DOMAIN
 from .payments import PaymentEventType
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 1
-# Enough ids to cover every transaction that a catch-up can see twice.
-MAX_REMEMBERED_IDS = 2000
+STORAGE_MINOR_VERSION = 2
 # Blink commits transactions with second resolution and not always in order; a
 # catch-up looks this far behind the newest transaction it has already seen.
 CATCH_UP_OVERLAP = timedelta(minutes=10)
+# Ids are kept while a catch-up can still read their transaction (and this much
+# longer); the cap only guards the storage against the absurd.
+KEEP_BEYOND_OVERLAP = timedelta(hours=1)
+MAX_REMEMBERED_IDS = 20_000
 SAVE_DELAY_SECONDS = 2
 
 
 class DeliveryData(TypedDict):
-    """What is persisted per config entry."""
+    """What is persisted per config entry: delivered ids with their `createdAt`."""
 
-    delivered: list[str]
+    delivered: dict[str, float]
     since: str | None
 
 
@@ -57,11 +58,16 @@ class DeliveryStore(Store[DeliveryData]):
         if old_major_version > STORAGE_VERSION:
             msg = f"Cannot read delivery state of version {old_major_version}"
             raise NotImplementedError(msg)
-        # Minor versions only ever add keys: fill what an older one lacked.
-        return {
-            "delivered": list(old_data.get("delivered", [])),
-            "since": old_data.get("since"),
-        }
+        delivered = old_data.get("delivered", {})
+        since = old_data.get("since")
+        if isinstance(delivered, list):
+            # Minor version 1 kept bare ids: keep them as if seen at `since`, so
+            # they last as long as a catch-up can still read them.
+            seen_at = (
+                dt_util.parse_datetime(since or "") or dt_util.utcnow()
+            ).timestamp()
+            delivered = dict.fromkeys(delivered, seen_at)
+        return {"delivered": dict(delivered), "since": since}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +100,8 @@ class PaymentDelivery:
             f"{DOMAIN}.{entry_id}.delivery",
             minor_version=STORAGE_MINOR_VERSION,
         )
-        self._order: deque[str] = deque()
-        self._delivered: set[str] = set()
+        # id → createdAt (POSIX seconds) of every transaction delivered or seen
+        self._delivered: dict[str, float] = {}
         self._held: dict[str, Offer] = {}
         self._since: datetime | None = None
         self._started = False
@@ -115,8 +121,7 @@ class PaymentDelivery:
         """Load what was delivered before, and wait for Home Assistant to start."""
         if (data := await self._store.async_load()) is not None:
             self._first_run = False
-            for tx_id in data["delivered"]:
-                self._remember(tx_id)
+            self._delivered.update(data["delivered"])
             self._since = dt_util.parse_datetime(data["since"] or "")
 
     @callback
@@ -136,7 +141,7 @@ class PaymentDelivery:
     def async_mark_seen(self, transactions: Iterable[Transaction]) -> None:
         """Record transactions as announced without firing (history, own transfers)."""
         for tx in transactions:
-            self._remember(tx.id)
+            self._remember(tx)
             self._advance(tx.created_at)
         self._schedule_save()
 
@@ -159,6 +164,8 @@ class PaymentDelivery:
             newest = oldest_held if newest is None else min(newest, oldest_held)
         if newest is not None:
             self._advance(newest)
+            # Only here does the start of the next catch-up move: prune then.
+            self._forget_unreachable()
             self._schedule_save()
 
     def _flush(self) -> None:
@@ -170,16 +177,24 @@ class PaymentDelivery:
         self._held.clear()
         for offer in offers:
             self._fire(offer)
-            self._remember(offer.transaction.id)
+            self._remember(offer.transaction)
         self._schedule_save()
 
-    def _remember(self, tx_id: str) -> None:
-        if tx_id in self._delivered:
-            return
-        self._delivered.add(tx_id)
-        self._order.append(tx_id)
-        while len(self._order) > MAX_REMEMBERED_IDS:
-            self._delivered.discard(self._order.popleft())
+    def _remember(self, tx: Transaction) -> None:
+        self._delivered[tx.id] = tx.created_at.timestamp()
+        if len(self._delivered) > MAX_REMEMBERED_IDS:
+            self._forget_unreachable()
+
+    def _forget_unreachable(self) -> None:
+        """Drop ids no catch-up can read again (older than where it starts)."""
+        if (since := self.catch_up_since) is not None:
+            horizon = (since - KEEP_BEYOND_OVERLAP).timestamp()
+            self._delivered = {
+                tx_id: at for tx_id, at in self._delivered.items() if at >= horizon
+            }
+        if len(self._delivered) > MAX_REMEMBERED_IDS:
+            newest = sorted(self._delivered.items(), key=lambda item: item[1])
+            self._delivered = dict(newest[-MAX_REMEMBERED_IDS:])
 
     def _advance(self, created_at: datetime) -> None:
         if self._since is None or created_at > self._since:
@@ -191,7 +206,7 @@ class PaymentDelivery:
 
     def _data_to_save(self) -> DeliveryData:
         return {
-            "delivered": list(self._order),
+            "delivered": dict(self._delivered),
             "since": None if self._since is None else self._since.isoformat(),
         }
 
@@ -202,7 +217,7 @@ class PaymentDelivery:
     def diagnostics(self) -> dict[str, Any]:
         """Return counters for diagnostics (no ids)."""
         return {
-            "remembered_transactions": len(self._order),
+            "remembered_transactions": len(self._delivered),
             "held_until_started": len(self._held),
             "catch_up_since": None if self._since is None else self._since.isoformat(),
         }
