@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 import random
+import traceback
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -273,6 +274,31 @@ class FaultRun:
         return btc.balance, usd.balance
 
 
+def _tolerate_accept_race(loop: asyncio.AbstractEventLoop) -> None:
+    """Ignore asyncio's own race when the simulator stops while accepting.
+
+    A connection the kernel accepted just before the simulator's server closed
+    reaches `Server._attach` after `close()` and trips its assertion (CPython).
+    It concerns the test's server, not the integration; everything else still
+    reaches the harness, which fails the test on it.
+    """
+    handler = loop.get_exception_handler()
+
+    def filtered(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, AssertionError) and any(
+            frame.name == "_attach"
+            for frame in traceback.extract_tb(error.__traceback__)
+        ):
+            return
+        if handler is None:
+            loop.default_exception_handler(context)
+        else:
+            handler(loop, context)
+
+    loop.set_exception_handler(filtered)
+
+
 def _duplicate(session: WsSession, frame: str) -> Sequence[str]:
     return [frame, frame] if '"next"' in frame else [frame]
 
@@ -289,6 +315,7 @@ async def start_run(
     seed: int,
 ) -> FaultRun:
     """Set the entry up and wait for its first catch-up; events count from here."""
+    _tolerate_accept_race(hass.loop)
     received: list[Event] = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
