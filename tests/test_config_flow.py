@@ -9,7 +9,6 @@ from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blink_wallet.const import (
@@ -75,34 +74,44 @@ async def test_add_an_account_of_a_custom_instance(
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-@pytest.mark.parametrize(
-    ("break_it", "error"),
-    [
-        (lambda sim: sim.revoke_key(TEST_API_KEY), "invalid_auth"),
-        (
-            lambda sim: sim.fail_http(
-                503, body="<html>down</html>", content_type="text/html"
-            ),
-            "cannot_connect",
-        ),
-    ],
-)
-async def test_errors_show_in_the_form_and_the_user_can_retry(
-    hass: HomeAssistant,
-    simulator: BlinkSimulator,
-    break_it: Any,
-    error: str,
+async def test_wrong_key_goes_back_to_the_key_and_keeps_the_endpoint(
+    hass: HomeAssistant, simulator: BlinkSimulator
+) -> None:
+    result = await _start(hass, "wrong-key")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _endpoint(simulator)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_ENVIRONMENT: "custom"}
+    )
+    assert result["step_id"] == "endpoint"
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_API_URL] == simulator.http_url  # remembered
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _endpoint(simulator)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_unreachable_blink_shows_in_the_endpoint_form_and_can_be_retried(
+    hass: HomeAssistant, simulator: BlinkSimulator
 ) -> None:
     result = await _start(hass)
-    break_it(simulator)
+    simulator.fail_http(503, body="<html>down</html>", content_type="text/html")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _endpoint(simulator)
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "endpoint"
-    assert result["errors"] == {"base": error}
+    assert result["errors"] == {"base": "cannot_connect"}
 
-    simulator.add_key(TEST_API_KEY)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _endpoint(simulator)
     )

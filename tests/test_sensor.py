@@ -1,6 +1,7 @@
 """Sensors: what they show, how pushes move them, when they become unavailable."""
 
-from datetime import timedelta
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE, Platform
@@ -19,6 +20,16 @@ from custom_components.blink_wallet.const import CONF_DISPLAY_CURRENCY, STALE_AF
 from tests.conftest import state_of, wait_until
 from tests.simulator import BlinkSimulator
 
+# A fixed clock: the last payment (the simulator's opening receipts) snapshots alike.
+FIXED_TIME = datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncGenerator[BlinkSimulator]:
+    """The simulator, with a clock that stands still."""
+    async with BlinkSimulator(clock=lambda: FIXED_TIME) as sim:
+        yield sim
+
 
 @pytest.fixture
 def platforms() -> list[Platform]:
@@ -29,6 +40,19 @@ def platforms() -> list[Platform]:
 def only_platforms(platforms: list[Platform]) -> object:
     with patch("custom_components.blink_wallet.PLATFORMS", platforms):
         yield
+
+
+async def test_last_payment_comes_from_history_and_survives_a_restart(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    opening = datetime.fromtimestamp(FIXED_TIME, UTC) - timedelta(days=1)
+    assert state_of(hass, "sensor.satoshi_last_payment") == opening.isoformat()
+
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_last_payment") == opening.isoformat()
 
 
 async def test_sensors(

@@ -128,6 +128,16 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
             self._data.update(user_input)
             if not (errors := await self._async_validate()):
                 return await self._async_finish()
+            if errors["base"] == "invalid_auth":
+                # The key is on the first step: go back there to fix it (the
+                # endpoint is kept and offered again).
+                return self.async_show_form(
+                    step_id="reconfigure"
+                    if self.source == SOURCE_RECONFIGURE
+                    else "user",
+                    data_schema=_user_schema(self._data),
+                    errors=errors,
+                )
         return self.async_show_form(
             step_id="endpoint",
             data_schema=_endpoint_schema(self._data),

@@ -40,6 +40,8 @@ from .api import (
     PriceUpdate,
     RealtimePrice,
     Transaction,
+    TxDirection,
+    TxStatus,
 )
 from .const import (
     CONF_DISPLAY_CURRENCY,
@@ -99,6 +101,18 @@ def _setup_errors() -> Iterator[None]:
         ) from err
 
 
+def _last_received(transactions: Iterable[Transaction]) -> datetime | None:
+    """When the newest settled incoming payment among `transactions` arrived."""
+    return max(
+        (
+            tx.created_at
+            for tx in transactions
+            if tx.direction is TxDirection.RECEIVE and tx.status is TxStatus.SUCCESS
+        ),
+        default=None,
+    )
+
+
 def payment_signal(entry_id: str) -> str:
     """Dispatcher signal that carries each fired payment to the event entity."""
     return f"{DOMAIN}_{entry_id}_payment"
@@ -145,6 +159,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._catch_up_lock = asyncio.Lock()
         self._balance_pushes = 0
         self._balances_as_of: datetime | None = None
+        self._history_last_payment: datetime | None = None
         self.catch_ups = 0
         self.statistics = BalanceStatistics(hass, entry.title)
         # Transactions seen since `_recent_since`, for continuing the statistics
@@ -196,7 +211,11 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             )
             if self.delivery.first_run:
                 await self._async_mark_history_seen()
-        last_payment = self.data.last_payment if self.data is not None else None
+        last_payment = (
+            self.data.last_payment
+            if self.data is not None
+            else self._history_last_payment
+        )
         return WalletState(account=account, price=price, last_payment=last_payment)
 
     async def _async_mark_history_seen(self) -> None:
@@ -209,6 +228,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             history, _ = await self._async_read_since(since)
         pending = await self.client.pending_incoming_transactions()
         self.delivery.async_mark_seen([*history, *pending])
+        self._history_last_payment = _last_received(history)
 
     # --- the socket ----------------------------------------------------------------
 
@@ -405,6 +425,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 too_old += 1
             else:
                 offers.append(Offer(tx, kind, replayed=replayed))
+            if kind is PaymentEventType.RECEIVED:
+                self.async_note_payment(tx.created_at)
         if seen:
             self.delivery.async_mark_seen(seen)
         if offers:
@@ -445,10 +467,14 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         async_dispatcher_send(
             self.hass, payment_signal(self.config_entry.entry_id), offer.kind, data
         )
-        if offer.kind is PaymentEventType.RECEIVED and (
-            self.data.last_payment is None or tx.created_at > self.data.last_payment
-        ):
-            self.async_set_updated_data(replace(self.data, last_payment=tx.created_at))
+        if offer.kind is PaymentEventType.RECEIVED:
+            self.async_note_payment(tx.created_at)
+
+    @callback
+    def async_note_payment(self, received_at: datetime) -> None:
+        """Move the last-payment time forward (also from a restored state)."""
+        if self.data.last_payment is None or received_at > self.data.last_payment:
+            self.async_set_updated_data(replace(self.data, last_payment=received_at))
 
     # --- catch-up ----------------------------------------------------------------
 

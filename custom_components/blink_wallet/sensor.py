@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -101,13 +102,14 @@ SENSORS: tuple[BlinkWalletSensorDescription, ...] = (
     _balance("usd_balance", WalletCurrency.USD, pending=False),
     _balance("btc_pending_balance", WalletCurrency.BTC, pending=True),
     _balance("usd_pending_balance", WalletCurrency.USD, pending=True),
-    BlinkWalletSensorDescription(
-        key="last_payment",
-        translation_key="last_payment",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: coordinator.data.last_payment,
-    ),
+)
+
+LAST_PAYMENT = BlinkWalletSensorDescription(
+    key="last_payment",
+    translation_key="last_payment",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda coordinator: coordinator.data.last_payment,
 )
 
 
@@ -123,6 +125,7 @@ async def async_setup_entry(
         for description in SENSORS
         if description.exists_fn(coordinator)
     ]
+    entities.append(BlinkLastPaymentSensor(coordinator, LAST_PAYMENT))
     entities.append(BlinkPriceSensor(coordinator))
     async_add_entities(entities)
 
@@ -136,6 +139,21 @@ class BlinkWalletSensor(BlinkWalletEntity, SensorEntity):
     def native_value(self) -> Decimal | int | datetime | None:
         """Read the value from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator)
+
+
+class BlinkLastPaymentSensor(BlinkWalletSensor, RestoreSensor):
+    """When the last payment arrived; kept across restarts.
+
+    After a restart no payment may arrive for days; the time of the last one is
+    restored rather than shown as unknown.
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last payment time unless a newer one is known."""
+        await super().async_added_to_hass()
+        restored = await self.async_get_last_sensor_data()
+        if restored is not None and isinstance(restored.native_value, datetime):
+            self.coordinator.async_note_payment(restored.native_value)
 
 
 class BlinkPriceSensor(BlinkWalletEntity, SensorEntity):
