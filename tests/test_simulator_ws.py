@@ -356,18 +356,6 @@ async def test_bad_variables_are_refused_in_a_next_then_complete(
     assert complete == {"id": "1", "type": "complete"}
 
 
-async def test_unserved_subscriptions_say_so(
-    simulator: BlinkSimulator, session: aiohttp.ClientSession
-) -> None:
-    query = """subscription { lnInvoicePaymentStatusByHash(input: {paymentHash: "00"}) {
-      status } }"""
-    async with connect(session, simulator.ws_url, key=TEST_API_KEY) as socket:
-        await socket.subscribe("1", query)
-        refusal = await socket.receive()
-
-    assert refusal["payload"]["errors"][0]["extensions"] == {"code": "NOT_IMPLEMENTED"}
-
-
 # --- protocol ---------------------------------------------------------------------
 
 

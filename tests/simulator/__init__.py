@@ -4,6 +4,13 @@ See `BlinkSimulator`; `tests.simulator.fixtures` provides the `simulator` fixtur
 """
 
 from .simulator import TEST_API_KEY, BlinkSimulator
-from .state import ALL_SCOPES, Transaction
+from .state import ALL_SCOPES, Invoice, SentPayment, Transaction
 
-__all__ = ["ALL_SCOPES", "TEST_API_KEY", "BlinkSimulator", "Transaction"]
+__all__ = [
+    "ALL_SCOPES",
+    "TEST_API_KEY",
+    "BlinkSimulator",
+    "Invoice",
+    "SentPayment",
+    "Transaction",
+]

@@ -102,13 +102,20 @@ async def _gateway(core: Core, request: web.Request) -> Context:
         )
     key = request.headers.get("X-API-KEY")
     if not key:
-        return Context(core.state, core.hub)
+        return Context(core.state, core.hub, stats=core.stats, behaviour=core.behaviour)
     record = core.state.key(key)
     if record is None:
         core.stats.http_unauthorized += 1
         raise _Refusal(web.json_response(UNAUTHORIZED_BODY, status=401))
     account = core.state.accounts[record.account_id]
-    return Context(core.state, core.hub, account, record.scopes)
+    return Context(
+        core.state,
+        core.hub,
+        account,
+        record.scopes,
+        stats=core.stats,
+        behaviour=core.behaviour,
+    )
 
 
 async def _document(

@@ -3,7 +3,7 @@
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from .protocol import WsSession
@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 # instead: [] drops it, [frame, frame] duplicates it, a held frame can be sent
 # later with `session.send_raw`, which bypasses the hook (reordering).
 type FrameHook = Callable[[WsSession, str], Sequence[str]]
+# What the next payment leaving Blink does: fail with (message, code), or stay
+# in flight (PENDING). Payments without a script succeed.
+type ScriptedPayment = tuple[str, str] | Literal["PENDING"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Behaviour:
     http_delay: float = 0.0
     http_faults: deque[HttpFault] = field(default_factory=deque)
     handshake_faults: deque[int] = field(default_factory=deque)
+    payment_script: deque[ScriptedPayment] = field(default_factory=deque)
 
 
 @dataclass(slots=True)
@@ -60,6 +64,9 @@ class Stats:
     pongs_sent: int = 0
     pings_sent: int = 0
     pongs_received: int = 0
+    # payments that left a wallet through lnInvoicePaymentSend/lnAddressPaymentSend
+    # (ALREADY_PAID and refusals send nothing); BlinkSimulator.sent_payments lists them
+    payments_sent: int = 0
 
     def reset(self) -> None:
         """Start counting from zero."""

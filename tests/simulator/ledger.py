@@ -62,6 +62,21 @@ class When:
         return cls(state.now(), state.market.btc_usd)
 
 
+@dataclass(frozen=True, slots=True)
+class LnPayment:
+    """The Lightning identity of a payment: preimage, hash and payment request."""
+
+    preimage: str
+    payment_hash: str
+    payment_request: str
+
+    @classmethod
+    def new(cls, state: SimulatorState, sats: int) -> LnPayment:
+        """A fresh one, with a BOLT11-looking request for `sats`."""
+        preimage, payment_hash = state.new_payment_secret()
+        return cls(preimage, payment_hash, state.new_payment_request(sats))
+
+
 def sats_to_cents(sats: int, btc_usd: Decimal) -> int:
     """Convert sats to USD cents at `btc_usd`, rounding down like a dealer."""
     cents = Decimal(sats) * btc_usd * 100 / SATS_PER_BTC
@@ -181,22 +196,25 @@ def receive_lightning(
     wallet: WalletCurrency = "BTC",
     memo: str | None = None,
     when: When | None = None,
+    payment: LnPayment | None = None,
 ) -> Posting:
-    """A Lightning invoice paid from outside Blink: `LnUpdate`, `SettlementViaLn`."""
+    """A Lightning invoice paid from outside Blink: `LnUpdate`, `SettlementViaLn`.
+
+    `payment` names the invoice paid (default: a new one).
+    """
     when = when or When.now(state)
-    preimage, payment_hash = state.new_payment_secret()
     target = account.wallet(wallet)
-    request = state.new_payment_request(in_sats(amount, wallet, when.btc_usd))
+    payment = payment or LnPayment.new(state, in_sats(amount, wallet, when.btc_usd))
     leg = _Leg(
         wallet=target,
         direction="RECEIVE",
         amount=amount,
         memo=memo,
-        settlement_via=SettlementViaLn(preimage),
-        initiation_via=InitiationViaLn(payment_hash, request),
+        settlement_via=SettlementViaLn(payment.preimage),
+        initiation_via=InitiationViaLn(payment.payment_hash, payment.payment_request),
     )
     tx = _book(state, account, leg, when)
-    return Posting((tx,), (LnUpdate(payment_hash, "PAID", target.id, tx),))
+    return Posting((tx,), (LnUpdate(payment.payment_hash, "PAID", target.id, tx),))
 
 
 def receive_blink_invoice_payment(
@@ -208,18 +226,19 @@ def receive_blink_invoice_payment(
     memo: str | None = None,
     payer_username: str | None = "bob",
     when: When | None = None,
+    payment: LnPayment | None = None,
 ) -> Posting:
     """An invoice paid by another Blink user.
 
     Blink settles it inside its ledger but keeps the Lightning initiation, so the
     transaction has `SettlementViaIntraLedger` with `InitiationViaLn` (and the
     payment hash), and it is published as an `LnUpdate`. Blink's resolver returns
-    no preImage to the receiving side.
+    no preImage to the receiving side. `payment` names the invoice paid.
     """
     when = when or When.now(state)
-    _preimage, payment_hash = state.new_payment_secret()
     target = account.wallet(wallet)
-    request = state.new_payment_request(in_sats(amount, wallet, when.btc_usd))
+    payment = payment or LnPayment.new(state, in_sats(amount, wallet, when.btc_usd))
+    payment_hash, request = payment.payment_hash, payment.payment_request
     leg = _Leg(
         wallet=target,
         direction="RECEIVE",
@@ -350,11 +369,11 @@ def send_lightning(
     memo: str | None = None,
     status: TxStatus = "SUCCESS",
     when: When | None = None,
+    payment: LnPayment | None = None,
 ) -> Posting:
     """Pay a Lightning invoice outside Blink. Blink publishes nothing for it."""
     when = when or When.now(state)
-    preimage, payment_hash = state.new_payment_secret()
-    request = state.new_payment_request(in_sats(amount, wallet, when.btc_usd))
+    payment = payment or LnPayment.new(state, in_sats(amount, wallet, when.btc_usd))
     leg = _Leg(
         wallet=account.wallet(wallet),
         direction="SEND",
@@ -362,10 +381,63 @@ def send_lightning(
         fee=fee,
         memo=memo,
         status=status,
-        settlement_via=SettlementViaLn(preimage if status == "SUCCESS" else None),
-        initiation_via=InitiationViaLn(payment_hash, request),
+        settlement_via=SettlementViaLn(
+            payment.preimage if status == "SUCCESS" else None
+        ),
+        initiation_via=InitiationViaLn(payment.payment_hash, payment.payment_request),
     )
     return Posting((_book(state, account, leg, when),), ())
+
+
+def pay_blink_invoice(
+    state: SimulatorState,
+    payer: Account,
+    payee: Account,
+    *,
+    payer_wallet: WalletCurrency,
+    sats: int,
+    payee_wallet: WalletCurrency,
+    amount: int,
+    payment: LnPayment,
+    memo: str | None = None,
+    payee_memo: str | None = None,
+    when: When | None = None,
+) -> Posting:
+    """One Blink wallet pays another's invoice: both sides inside Blink's ledger.
+
+    The payer's SEND and the payee's RECEIVE both settle intra-ledger, both keep
+    the Lightning initiation (the invoice's hash); the payer's settlement carries
+    the preimage. Blink publishes the receipt as an `LnUpdate` to the payee.
+    """
+    when = when or When.now(state)
+    source, target = payer.wallet(payer_wallet), payee.wallet(payee_wallet)
+    initiation = InitiationViaLn(payment.payment_hash, payment.payment_request)
+    send = _Leg(
+        wallet=source,
+        direction="SEND",
+        amount=sats,
+        memo=memo,
+        settlement_via=SettlementViaIntraLedger(
+            payee.username,
+            _counterparty_wallet_id(state, target.id),
+            pre_image=payment.preimage,
+        ),
+        initiation_via=initiation,
+    )
+    receive = _Leg(
+        wallet=target,
+        direction="RECEIVE",
+        amount=amount,
+        memo=payee_memo,
+        settlement_via=SettlementViaIntraLedger(
+            payer.username, _counterparty_wallet_id(state, source.id)
+        ),
+        initiation_via=initiation,
+    )
+    sent = _book(state, payer, send, when)
+    received = _book(state, payee, receive, when)
+    update = LnUpdate(payment.payment_hash, "PAID", target.id, received)
+    return Posting((sent, received), (update,))
 
 
 def send_intraledger(

@@ -4,17 +4,21 @@ The SDL is Blink's own, unmodified; resolvers are attached to the built schema s
 graphql-core does the parsing, validation, field selection, abstract-type
 resolution and variable coercion exactly as a GraphQL server does. Only the
 fields a client of this integration needs have resolvers; any other root field
-answers with an error that says so. Mutations and the invoice-status
-subscriptions slot in by adding entries to `_QUERY`, `_MUTATION` or
-`_SUBSCRIPTION`.
+answers with an error that says so. Further fields slot in by adding entries
+to `_QUERY`, `_MUTATION` or `_SUBSCRIPTION`.
+
+Mutations check the key's scope like Blink's scope middleware: paying needs
+WRITE, creating invoices RECEIVE or WRITE; a missing scope is a top-level error
+(the payload type is non-null, so `data` is null).
 """
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 import re
-from typing import Any
+from typing import Any, Literal
 
 from graphql import (
     ExecutionResult,
@@ -26,14 +30,19 @@ from graphql import (
     build_schema,
 )
 
+from . import bolt11, lightning
+from .control import Behaviour, Stats
 from .pubsub import (
+    Alarm,
     ErrorEvent,
     Event,
     Hub,
+    InvoiceEvent,
     Listener,
     PriceEvent,
     TransactionEvent,
     account_topic,
+    invoice_topic,
     price_topic,
     user_price_topic,
 )
@@ -44,6 +53,7 @@ from .state import (
     InitiationViaLn,
     InitiationViaOnChain,
     IntraLedgerUpdate,
+    Invoice,
     LnUpdate,
     OnChainUpdate,
     Price,
@@ -74,6 +84,8 @@ class Context:
     hub: Hub
     account: Account | None = None
     scopes: tuple[Scope, ...] = ()
+    stats: Stats = dataclasses.field(default_factory=Stats)
+    behaviour: Behaviour = dataclasses.field(default_factory=Behaviour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,23 @@ def _account(info: Info, *, read: bool = True) -> Account:
         msg = "not authorized to read data"
         raise _error(msg, "NOT_AUTHORIZED")
     return context.account
+
+
+# Blink's scope middleware returns its domain AuthorizationError, which its error
+# map does not know, so it reaches the client as an unexpected error.
+_NO_WRITE_SCOPE = (
+    "Unexpected error occurred, please try again or contact support if it persists"
+    " (code: AuthorizationError: not authorized to execute mutations)"
+)
+
+
+def _writer(info: Info, *, receiving: bool = False) -> Account:
+    """The caller's account, if its key may pay (WRITE) or receive (RECEIVE)."""
+    account = _account(info, read=False)
+    scopes = info.context.scopes
+    if "WRITE" not in scopes and not (receiving and "RECEIVE" in scopes):
+        raise _error(_NO_WRITE_SCOPE, "UNEXPECTED_CLIENT_ERROR")
+    return account
 
 
 # --- generic resolution -------------------------------------------------------
@@ -325,6 +354,184 @@ def _by_payment_hash(
     ]
 
 
+# --- invoices and payments --------------------------------------------------------
+
+
+def _refused(refusal: lightning.Refusal, **payload: Any) -> dict[str, Any]:
+    """A payload carrying Blink's refusal in `errors`."""
+    result = {"errors": [AppError(refusal.message, refusal.code)], **payload}
+    if refusal.status is not None:
+        result["status"] = refusal.status
+    return result
+
+
+def _create_invoice(
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+    currency: Literal["BTC", "USD"],
+) -> Any:
+    account = _writer(info, receiving=True)
+    wallet = account.wallet_by_id(input["walletId"])
+    if wallet is None:
+        return {"errors": [AppError("Invalid walletId for account.")]}
+    if wallet.wallet_currency != currency:
+        message = "Unsupported operation for wallet's currency."
+        return {"errors": [AppError(message, "INVALID_INPUT")]}
+    amount, minutes = input["amount"], input.get("expiresIn")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        unit = "satoshi" if currency == "BTC" else "usd"
+        return {
+            "errors": [AppError(f"A valid {unit} amount is required", "INVALID_INPUT")]
+        }
+    if minutes is not None and (
+        not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0
+    ):
+        message = f"Invalid value for minutes: {minutes}"
+        return {"errors": [AppError(message, "INVALID_INPUT")]}
+    invoice = lightning.create_invoice(
+        info.context.state,
+        account,
+        currency,
+        amount,
+        memo=input.get("memo") or None,
+        expiry=lightning.expiry_seconds(currency, minutes or None),
+    )
+    return {"errors": [], "invoice": invoice}
+
+
+def _ln_invoice_create(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    return _create_invoice(info, input, "BTC")
+
+
+def _ln_usd_invoice_create(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    return _create_invoice(info, input, "USD")
+
+
+def _payment_payload(info: Info, outcome: lightning.Outcome) -> Any:
+    if outcome.status != "ALREADY_PAID":
+        info.context.stats.payments_sent += 1
+    return {"errors": [], "status": outcome.status, "transaction": outcome.transaction}
+
+
+def _ln_invoice_payment_send(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    account = _writer(info)
+    context = info.context
+    try:
+        outcome = lightning.pay_request(
+            context.state,
+            context.hub,
+            account,
+            wallet_id=input["walletId"],
+            request=input["paymentRequest"],
+            memo=input.get("memo"),
+            script=context.behaviour.payment_script,
+        )
+    except lightning.Refusal as refusal:
+        return _refused(refusal)
+    return _payment_payload(info, outcome)
+
+
+def _ln_address_payment_send(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    account = _writer(info)
+    context = info.context
+    try:
+        outcome = lightning.pay_address(
+            context.state,
+            context.hub,
+            account,
+            wallet_id=input["walletId"],
+            address=input["lnAddress"],
+            amount=input["amount"],
+            script=context.behaviour.payment_script,
+        )
+    except lightning.Refusal as refusal:
+        return _refused(refusal)
+    return _payment_payload(info, outcome)
+
+
+def _hash_of(payment_hash: object) -> str:
+    """A valid PaymentHash, or the input error Blink's scalar throws."""
+    if not lightning.is_payment_hash(payment_hash):
+        msg = "Invalid value for PaymentHash"
+        raise _error(msg, "INVALID_INPUT")
+    assert isinstance(payment_hash, str)
+    return payment_hash.lower()
+
+
+def _hash_of_request(request: object) -> str:
+    """The hash of a payment request, or the input error Blink throws."""
+    try:
+        return bolt11.decode(str(request)).payment_hash
+    except ValueError:
+        msg = "Invalid value for LnPaymentRequest"
+        raise _error(msg, "INVALID_INPUT") from None
+
+
+def _invoice_of(info: Info, payment_hash: str) -> Invoice:
+    """The invoice of a hash, or the error Blink throws for one it never issued."""
+    invoice = info.context.state.invoices.get(payment_hash)
+    if invoice is None:
+        refusal = lightning.not_found(payment_hash)
+        raise _error(refusal.message, refusal.code or "")
+    return invoice
+
+
+def _status_of(info: Info, invoice: Invoice) -> dict[str, Any]:
+    return {
+        "paymentHash": invoice.payment_hash,
+        "paymentRequest": invoice.payment_request,
+        "status": invoice.status_at(info.context.state.clock()),
+    }
+
+
+def _status_by_hash(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    return _status_of(info, _invoice_of(info, _hash_of(input["paymentHash"])))
+
+
+def _status_by_request(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    return _status_of(
+        info, _invoice_of(info, _hash_of_request(input["paymentRequest"]))
+    )
+
+
+def _status_payload_by_request(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Any:
+    """The deprecated query: a payload, so refusals come in its `errors`."""
+    try:
+        invoice = _invoice_of(info, _hash_of_request(input["paymentRequest"]))
+    except GraphQLError as err:
+        code = (err.extensions or {}).get("code")
+        return {"errors": [AppError(err.message, code)]}
+    return {"errors": [], **_status_of(info, invoice)}
+
+
 # --- Subscription ---------------------------------------------------------------------
 
 
@@ -355,6 +562,64 @@ async def _subscribe_my_updates(_root: Any, info: Info) -> Listener:
         context.hub.publish(topic, PriceEvent(quote, deprecated=True))
     context.hub.publish(topic, PriceEvent(quote))
     return listener
+
+
+def _listen_to_invoice(info: Info, payment_hash: str) -> Listener:
+    """Blink's invoice status subscription: the status now, then its changes.
+
+    Like Blink, it arms a timer for the expiry (plus a second) and never ends
+    the stream itself; an unknown invoice gets a payload with `errors`.
+    """
+    context = info.context
+    state, hub = context.state, context.hub
+    invoice = state.invoices.get(payment_hash)
+    if invoice is None:
+        refusal = lightning.not_found(payment_hash)
+        event = ErrorEvent(refusal.message, refusal.code)
+        return _listen_with(context, (invoice_topic(payment_hash),), event)
+
+    def delay() -> float | None:
+        if invoice.status != "PENDING":
+            return None
+        left = max(invoice.expires_at - state.clock(), 0)
+        return min(left, state.expiry_check_interval) + state.expiry_notice_delay
+
+    def ring() -> None:
+        if invoice.status_at(state.clock()) == "EXPIRED":
+            lightning.expire(state, hub, invoice)
+
+    listener = hub.listen((invoice_topic(invoice.payment_hash),), Alarm(delay, ring))
+    now = invoice.status_at(state.clock())
+    listener.put(InvoiceEvent(invoice.payment_hash, invoice.payment_request, now))
+    return listener
+
+
+def _subscribe_status_by_hash(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Listener:
+    return _listen_to_invoice(info, _hash_of(input["paymentHash"]))
+
+
+def _subscribe_status_by_request(
+    _root: Any,
+    info: Info,
+    input: Mapping[str, Any],  # noqa: A002
+) -> Listener:
+    return _listen_to_invoice(info, _hash_of_request(input["paymentRequest"]))
+
+
+def _invoice_status_payload(event: Event, _info: Info, **_args: Any) -> Any:
+    if isinstance(event, ErrorEvent):
+        return {"errors": [AppError(event.message, event.code)]}
+    assert isinstance(event, InvoiceEvent)
+    return {
+        "errors": [],
+        "paymentHash": event.payment_hash,
+        "paymentRequest": event.payment_request,
+        "status": event.status,
+    }
 
 
 def _deprecated_price(quote: RealtimePrice, amount: int = 1) -> Price:
@@ -440,13 +705,30 @@ _QUERY: dict[str, Resolver] = {
     "authorization": _authorization,
     "currencyList": _currency_list,
     "realtimePrice": _realtime_price,
+    "lnInvoicePaymentStatusByHash": _status_by_hash,
+    "lnInvoicePaymentStatusByPaymentRequest": _status_by_request,
+    "lnInvoicePaymentStatus": _status_payload_by_request,
 }
-_MUTATION: dict[str, Resolver] = {}
+_MUTATION: dict[str, Resolver] = {
+    "lnInvoiceCreate": _ln_invoice_create,
+    "lnUsdInvoiceCreate": _ln_usd_invoice_create,
+    "lnInvoicePaymentSend": _ln_invoice_payment_send,
+    "lnAddressPaymentSend": _ln_address_payment_send,
+}
 # field -> (subscribe, resolve)
 _SUBSCRIPTION: dict[str, tuple[Resolver, Resolver]] = {
     "myUpdates": (_subscribe_my_updates, _my_updates),
     "realtimePrice": (_subscribe_realtime_price, _realtime_price_payload),
     "price": (_subscribe_price, _price_payload),
+    "lnInvoicePaymentStatusByHash": (
+        _subscribe_status_by_hash,
+        _invoice_status_payload,
+    ),
+    "lnInvoicePaymentStatusByPaymentRequest": (
+        _subscribe_status_by_request,
+        _invoice_status_payload,
+    ),
+    "lnInvoicePaymentStatus": (_subscribe_status_by_request, _invoice_status_payload),
 }
 _ACCOUNT: dict[str, Resolver] = {
     "transactions": _account_transactions,

@@ -17,7 +17,7 @@ from typing import Self
 
 from aiohttp import web
 
-from . import history, ledger
+from . import history, ledger, lightning
 from .app import Core, build_app
 from .control import Behaviour, HttpFault, Stats
 from .protocol import WsSession
@@ -33,8 +33,10 @@ from .state import (
     ALL_SCOPES,
     CURRENCIES,
     Account,
+    Invoice,
     RealtimePrice,
     Scope,
+    SentPayment,
     SimulatorState,
     Transaction,
     TxStatus,
@@ -414,6 +416,100 @@ class BlinkSimulator:
         await self._post(account, posting)
         sent, received = posting.transactions
         return sent, received
+
+    # --- invoices and payments sent -------------------------------------------------
+
+    def invoice(self, reference: str) -> Invoice:
+        """The invoice with this payment hash or payment request (KeyError if none)."""
+        invoice = self.state.invoice(reference)
+        if invoice is None:
+            raise KeyError(reference)
+        return invoice
+
+    async def create_invoice(
+        self,
+        amount: int | None,
+        *,
+        wallet: WalletCurrency = "BTC",
+        memo: str | None = None,
+        expires_in_seconds: int | None = None,
+        account: Account | None = None,
+    ) -> Invoice:
+        """Issue an invoice as `lnInvoiceCreate` would (None: amountless).
+
+        `amount` is in the wallet's minor unit; the expiry is in seconds here, so
+        that a test can watch one expire (Blink's default when not given).
+        """
+        return lightning.create_invoice(
+            self.state,
+            account or self.account,
+            wallet,
+            amount,
+            memo=memo,
+            expiry=expires_in_seconds,
+        )
+
+    async def pay_invoice(
+        self,
+        invoice: str,
+        *,
+        payer: lightning.Payer = "lightning",
+        amount: int | None = None,
+        payer_username: str | None = "bob",
+    ) -> Transaction:
+        """Someone pays an invoice the simulator issued (payment request or hash).
+
+        Books the receipt (an `LnUpdate` with the invoice's hash: settled over
+        Lightning, or intra-ledger for a `blink` payer), marks the invoice PAID
+        and tells its status subscriptions and `myUpdates`. ValueError if the
+        invoice is paid or expired; an amountless one needs `amount`.
+        """
+        posting = lightning.settle(
+            self.state,
+            self.hub,
+            self.invoice(invoice),
+            payer=payer,
+            amount=amount,
+            payer_username=payer_username,
+        )
+        await asyncio.sleep(0)
+        return posting.transactions[0]
+
+    async def expire_invoice(self, invoice: str) -> None:
+        """Expire an unpaid invoice now and announce EXPIRED (ValueError if settled)."""
+        if not lightning.expire(self.state, self.hub, self.invoice(invoice)):
+            msg = f"invoice {invoice[:12]} is not pending"
+            raise ValueError(msg)
+        await asyncio.sleep(0)
+
+    async def expire_due_invoices(self) -> int:
+        """Announce EXPIRED for unpaid invoices past their expiry by the clock.
+
+        Open status subscriptions do this by themselves a second after the
+        expiry (`state.expiry_notice_delay`); with a test clock, call this.
+        """
+        count = lightning.expire_due(self.state, self.hub)
+        await asyncio.sleep(0)
+        return count
+
+    @property
+    def sent_payments(self) -> list[SentPayment]:
+        """Payments sent through the API, oldest first (also `stats.payments_sent`)."""
+        return self.state.sent_payments
+
+    def fail_next_payment(
+        self,
+        message: str = "Unable to find a route for payment.",
+        code: str = "ROUTE_FINDING_ERROR",
+        *,
+        times: int = 1,
+    ) -> None:
+        """The next `times` payments leaving Blink fail with this error (FAILURE)."""
+        self.behaviour.payment_script.extend([(message, code)] * times)
+
+    def hold_next_payment(self, *, times: int = 1) -> None:
+        """The next `times` payments leaving Blink stay in flight (PENDING)."""
+        self.behaviour.payment_script.extend(["PENDING"] * times)
 
     def seed_history(
         self,

@@ -20,6 +20,7 @@ type Scope = Literal["READ", "RECEIVE", "WRITE"]
 type WalletCurrency = Literal["BTC", "USD"]
 type Direction = Literal["RECEIVE", "SEND"]
 type TxStatus = Literal["SUCCESS", "PENDING", "FAILURE"]
+type InvoiceStatus = Literal["PENDING", "PAID", "EXPIRED"]
 type TxNotificationType = Literal[
     "IntraLedgerPayment",
     "IntraLedgerReceipt",
@@ -331,6 +332,58 @@ class ApiKey:
     revoked: bool = False
 
 
+# --- invoices -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Invoice:
+    """An invoice the simulated Blink issued for one of its wallets.
+
+    `amount` is in the wallet's minor unit (None: amountless); `satoshis` is
+    what the payment request asks for (a USD invoice converted at creation).
+    `status` is what was announced; `status_at` adds expiry by the clock.
+    """
+
+    payment_hash: str
+    payment_request: str
+    preimage: str
+    payment_secret: str
+    account_id: str
+    wallet_id: str
+    wallet_currency: WalletCurrency
+    amount: int | None
+    satoshis: int | None
+    memo: str | None
+    created_at: int
+    expires_at: int
+    external_id: str
+    status: InvoiceStatus = "PENDING"
+
+    @property
+    def payment_status(self) -> InvoiceStatus:
+        """`LnInvoice.paymentStatus`: the status last announced."""
+        return self.status
+
+    def status_at(self, now: float) -> InvoiceStatus:
+        """The status at `now`: an unpaid invoice past its expiry is EXPIRED."""
+        if self.status == "PENDING" and now >= self.expires_at:
+            return "EXPIRED"
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class SentPayment:
+    """A payment that left one of the simulator's wallets through the API."""
+
+    kind: Literal["invoice", "lightning_address"]
+    destination: str  # the payment request, or the Lightning address
+    amount: int  # sats, fee excluded
+    fee: int
+    payment_hash: str
+    intraledger: bool
+    transaction: Transaction
+
+
 # --- updates pushed into myUpdates -----------------------------------------
 
 
@@ -391,6 +444,19 @@ class SimulatorState:
         self.market = Market(Decimal(btc_usd), int(clock()))
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, ApiKey] = {}
+        # invoices by payment hash, and the payments sent through the API
+        self.invoices: dict[str, Invoice] = {}
+        self.sent_payments: list[SentPayment] = []
+        # Routing fee of payments that leave Blink, in parts per million (at
+        # least one sat); payments inside Blink are free.
+        self.lightning_fee_ppm = 2_000
+        # Blink announces EXPIRED a second after an invoice's expiry. A status
+        # subscription looks at the clock at least this often (a test's clock
+        # may jump), and announces then.
+        self.expiry_notice_delay = 1.0
+        self.expiry_check_interval = 1.0
+        # Lightning addresses on these domains belong to Blink's own users.
+        self.address_domains: tuple[str, ...] = ("blink.sv", "blink.localhost")
         # Blink fills counterPartyWalletId nowhere any more (the ledger no longer
         # records it); set this to fill it in anyway.
         self.report_counterparty_wallet_id = False
@@ -437,6 +503,20 @@ class SimulatorState:
         """A bech32-looking mainnet address."""
         alphabet = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
         return "bc1q" + "".join(self.rng.choice(alphabet) for _ in range(38))
+
+    def invoice(self, reference: str) -> Invoice | None:
+        """The invoice with this payment hash or payment request, if any."""
+        found = self.invoices.get(reference.lower())
+        if found is not None:
+            return found
+        return next(
+            (
+                i
+                for i in self.invoices.values()
+                if i.payment_request == reference.lower()
+            ),
+            None,
+        )
 
     def pending_id(self, tx_hash: str, vout: int) -> str:
         """Blink ids a pending on-chain receipt by a UUID of `txHash:vout`."""
