@@ -4,6 +4,7 @@ Knows nothing of Home Assistant: the integration builds on this package, and the
 package can be tested, or used, on its own.
 """
 
+from .bolt11 import Bolt11Invoice, decode_bolt11
 from .client import BlinkClient
 from .const import (
     PRODUCTION_API_URL,
@@ -17,7 +18,11 @@ from .exceptions import (
     BlinkConnectionError,
     BlinkError,
     BlinkGraphQLError,
+    BlinkInvoiceAmountError,
+    BlinkInvoiceError,
     BlinkModelError,
+    BlinkPaymentError,
+    BlinkPermissionError,
     BlinkProtocolError,
     BlinkRateLimitError,
 )
@@ -27,8 +32,12 @@ from .models import (
     SETTLEMENT_ONCHAIN,
     Account,
     Currency,
+    Invoice,
+    InvoiceStatus,
     MyUpdate,
     PaymentKind,
+    PaymentResult,
+    PaymentSendResult,
     PaymentUpdate,
     PriceUpdate,
     RealtimePrice,
@@ -57,13 +66,22 @@ __all__ = [
     "BlinkConnectionError",
     "BlinkError",
     "BlinkGraphQLError",
+    "BlinkInvoiceAmountError",
+    "BlinkInvoiceError",
     "BlinkModelError",
+    "BlinkPaymentError",
+    "BlinkPermissionError",
     "BlinkProtocolError",
     "BlinkRateLimitError",
     "BlinkWebSocket",
+    "Bolt11Invoice",
     "Currency",
+    "Invoice",
+    "InvoiceStatus",
     "MyUpdate",
     "PaymentKind",
+    "PaymentResult",
+    "PaymentSendResult",
     "PaymentUpdate",
     "PriceUpdate",
     "RealtimePrice",
@@ -75,4 +93,5 @@ __all__ = [
     "Wallet",
     "WalletCurrency",
     "btc_price",
+    "decode_bolt11",
 ]

@@ -13,6 +13,11 @@ _UNAUTHENTICATED_CODES: Final = frozenset(
     {"UNAUTHENTICATED", "NOT_AUTHENTICATED", "INVALID_AUTHENTICATION", "INVALID_TOKEN"}
 )
 _UNAUTHENTICATED_MESSAGES: Final = ("not authenticated", "unauthenticated")
+# A valid key without the scope: Blink's scope middleware answers with its
+# AuthorizationError ("not authorized to execute mutations"), which reaches the
+# client as NOT_AUTHORIZED or wrapped in an unexpected-error message.
+_NOT_AUTHORIZED_CODE: Final = "NOT_AUTHORIZED"
+_NOT_AUTHORIZED_MARKS: Final = ("not authorized", "authorizationerror")
 # A server asking for more than an hour is misconfigured; do not go dark for days.
 MAX_RETRY_AFTER: Final = 3600.0
 _SNIPPET: Final = 160
@@ -45,6 +50,17 @@ def says_unauthenticated(error: BlinkGraphQLError) -> bool:
         phrase in message.lower()
         for message in error.messages
         for phrase in _UNAUTHENTICATED_MESSAGES
+    )
+
+
+def says_not_authorized(error: BlinkGraphQLError) -> bool:
+    """Whether the errors say the key may not do this (a missing scope)."""
+    if any(code and code.upper() == _NOT_AUTHORIZED_CODE for code in error.codes):
+        return True
+    return any(
+        mark in text.lower()
+        for text in (*error.messages, *(code or "" for code in error.codes))
+        for mark in _NOT_AUTHORIZED_MARKS
     )
 
 

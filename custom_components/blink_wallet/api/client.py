@@ -9,19 +9,43 @@ from typing import Any, Final
 import aiohttp
 import orjson
 
-from ._errors import cut, graphql_error, retry_after, says_unauthenticated
+from ._errors import (
+    cut,
+    graphql_error,
+    retry_after,
+    says_not_authorized,
+    says_unauthenticated,
+)
 from .const import LOGGER, PRODUCTION_API_URL
 from .exceptions import (
     BlinkAuthError,
     BlinkConnectionError,
     BlinkModelError,
+    BlinkPaymentError,
+    BlinkPermissionError,
     BlinkProtocolError,
     BlinkRateLimitError,
 )
-from .models import Account, Currency, RealtimePrice, Transaction, TransactionPage
+from .models import (
+    Account,
+    Currency,
+    Invoice,
+    InvoiceStatus,
+    PaymentResult,
+    PaymentSendResult,
+    RealtimePrice,
+    Transaction,
+    TransactionPage,
+    invoice_status,
+)
 from .queries import (
     ACCOUNT_QUERY,
     CURRENCY_LIST_QUERY,
+    LN_ADDRESS_PAYMENT_SEND_MUTATION,
+    LN_INVOICE_CREATE_MUTATION,
+    LN_INVOICE_PAYMENT_SEND_MUTATION,
+    LN_INVOICE_PAYMENT_STATUS_BY_HASH_QUERY,
+    LN_USD_INVOICE_CREATE_MUTATION,
     PENDING_INCOMING_TRANSACTIONS_QUERY,
     REALTIME_PRICE_QUERY,
     SCOPES_QUERY,
@@ -117,6 +141,8 @@ class BlinkClient:
             if says_unauthenticated(error):
                 msg = "Blink refused the API key"
                 raise BlinkAuthError(msg) from error
+            if says_not_authorized(error):
+                raise BlinkPermissionError(error.messages, error.codes) from None
             raise error
         data = payload.get("data")
         if not isinstance(data, dict):
@@ -188,6 +214,151 @@ class BlinkClient:
             msg = "authorization.scopes is not a list of strings"
             raise BlinkModelError(msg)
         return frozenset(scopes)
+
+    # --- invoices and payments ------------------------------------------------------
+
+    async def create_invoice(
+        self,
+        wallet_id: str,
+        amount: int,
+        *,
+        memo: str | None = None,
+        expires_in: int | None = None,
+    ) -> Invoice:
+        """Create an invoice of `amount` sats for the BTC wallet `wallet_id`.
+
+        `expires_in` is in minutes. Blink's default is 4 hours, and Blink puts
+        its default in place of any expiry outside 1 minute to 24 hours.
+        Needs the RECEIVE (or WRITE) scope: BlinkPermissionError otherwise.
+        """
+        return await self._create_invoice(
+            LN_INVOICE_CREATE_MUTATION,
+            "lnInvoiceCreate",
+            wallet_id=wallet_id,
+            amount=amount,
+            memo=memo,
+            expires_in=expires_in,
+        )
+
+    async def create_usd_invoice(
+        self,
+        wallet_id: str,
+        amount_cents: int,
+        *,
+        memo: str | None = None,
+        expires_in: int | None = None,
+    ) -> Invoice:
+        """Create an invoice of `amount_cents` for the Stablesats wallet `wallet_id`.
+
+        Blink converts the cents to sats at creation and holds that rate for 5
+        minutes at most: an expiry (minutes) outside 1 to 5 becomes 5.
+        """
+        return await self._create_invoice(
+            LN_USD_INVOICE_CREATE_MUTATION,
+            "lnUsdInvoiceCreate",
+            wallet_id=wallet_id,
+            amount=amount_cents,
+            memo=memo,
+            expires_in=expires_in,
+        )
+
+    async def _create_invoice(
+        self,
+        document: str,
+        root: str,
+        *,
+        wallet_id: str,
+        amount: int,
+        memo: str | None,
+        expires_in: int | None,
+    ) -> Invoice:
+        variables: dict[str, Any] = {"walletId": wallet_id, "amount": amount}
+        if memo is not None:
+            variables["memo"] = memo
+        if expires_in is not None:
+            variables["expiresIn"] = expires_in
+        data = await self.execute(
+            document, variables, operation_name=root[0].upper() + root[1:]
+        )
+        payload = _payload(data, root)
+        if payload.get("errors"):
+            raise graphql_error(payload["errors"])
+        return Invoice.from_payload(_field(payload, "invoice"))
+
+    async def invoice_status(self, payment_hash: str) -> InvoiceStatus:
+        """Return whether the invoice with `payment_hash` is pending, paid or expired.
+
+        An unknown hash is a BlinkGraphQLError. Needs no scope.
+        """
+        data = await self.execute(
+            LN_INVOICE_PAYMENT_STATUS_BY_HASH_QUERY,
+            {"paymentHash": payment_hash},
+            operation_name="LnInvoicePaymentStatusByHash",
+        )
+        root = "lnInvoicePaymentStatusByHash"
+        return invoice_status(_field(data, root), root)
+
+    async def pay_invoice(
+        self, wallet_id: str, payment_request: str, *, memo: str | None = None
+    ) -> PaymentResult:
+        """Pay a BOLT11 invoice (it carries the amount) from the wallet `wallet_id`.
+
+        Returns SUCCESS, PENDING (in flight) or ALREADY_PAID. A refusal or a
+        failure Blink reports (insufficient balance, no route, an amountless
+        invoice) raises BlinkPaymentError; a key without the WRITE scope raises
+        BlinkPermissionError. A BlinkConnectionError leaves it unknown whether
+        the payment went out: look at the transactions before paying again.
+        """
+        variables: dict[str, Any] = {
+            "walletId": wallet_id,
+            "paymentRequest": payment_request,
+        }
+        if memo is not None:
+            variables["memo"] = memo
+        return await self._pay(
+            LN_INVOICE_PAYMENT_SEND_MUTATION, "lnInvoicePaymentSend", variables
+        )
+
+    async def pay_lightning_address(
+        self, wallet_id: str, lightning_address: str, amount_sats: int
+    ) -> PaymentResult:
+        """Pay `amount_sats` to a Lightning address (user@domain); as pay_invoice."""
+        return await self._pay(
+            LN_ADDRESS_PAYMENT_SEND_MUTATION,
+            "lnAddressPaymentSend",
+            {
+                "walletId": wallet_id,
+                "lnAddress": lightning_address,
+                "amount": amount_sats,
+            },
+        )
+
+    async def _pay(
+        self, document: str, root: str, variables: dict[str, Any]
+    ) -> PaymentResult:
+        data = await self.execute(
+            document, variables, operation_name=root[0].upper() + root[1:]
+        )
+        payload = _payload(data, root)
+        status = payload.get("status")
+        status = status if isinstance(status, str) else None
+        if payload.get("errors"):
+            error = graphql_error(payload["errors"])
+            raise BlinkPaymentError(error.messages, error.codes, status=status)
+        result = PaymentResult.from_payload(payload)
+        if result.status is PaymentSendResult.FAILURE:
+            msg = "Blink reported the payment as failed"
+            raise BlinkPaymentError([msg], status=status)
+        return result
+
+
+def _payload(data: Mapping[str, Any], root: str) -> Mapping[str, Any]:
+    """Return a mutation's payload object, whose `errors` say why it was refused."""
+    payload = _field(data, root)
+    if not isinstance(payload, Mapping):
+        msg = f"{root} is not an object"
+        raise BlinkModelError(msg)
+    return payload
 
 
 def _field(parent: object, key: str, *, null: bool = False) -> object:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Final
 
 _SUMMARY_LIMIT: Final = 200
+# Blink's error code for a wallet that cannot cover amount plus fee.
+INSUFFICIENT_BALANCE: Final = "INSUFFICIENT_BALANCE"
 
 
 class BlinkError(Exception):
@@ -63,3 +65,42 @@ class BlinkGraphQLError(BlinkError):
         if len(summary) > _SUMMARY_LIMIT:
             summary = summary[:_SUMMARY_LIMIT] + "…"
         super().__init__(f"Blink answered with an error: {summary}")
+
+
+class BlinkPermissionError(BlinkGraphQLError):
+    """The API key works but lacks the scope for this operation (WRITE, RECEIVE).
+
+    Not an authentication failure: the key is valid, so no reauthentication; the
+    user has to create a key with the scope the operation needs.
+    """
+
+
+class BlinkPaymentError(BlinkGraphQLError):
+    """Blink refused or failed a payment; the errors came in the mutation's payload.
+
+    `status` is Blink's PaymentSendResult when it sent one (FAILURE, usually).
+    """
+
+    def __init__(
+        self,
+        messages: Sequence[str],
+        codes: Sequence[str | None] = (),
+        *,
+        status: str | None = None,
+    ) -> None:
+        """Keep the payment's status next to Blink's messages and codes."""
+        super().__init__(messages, codes)
+        self.status = status
+
+    @property
+    def insufficient_balance(self) -> bool:
+        """Whether Blink refused because the wallet cannot cover amount and fee."""
+        return INSUFFICIENT_BALANCE in self.codes
+
+
+class BlinkInvoiceError(BlinkError):
+    """A payment request is not a BOLT11 invoice this client can read."""
+
+
+class BlinkInvoiceAmountError(BlinkInvoiceError):
+    """An invoice asks for a fraction of a sat, which a Blink wallet cannot pay."""

@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Final, Self
 
+from .bolt11 import decode_bolt11
 from .const import LOGGER
-from .exceptions import BlinkModelError
+from .exceptions import BlinkInvoiceError, BlinkModelError
 
 # Blink uses offsets 12 and 6; anything far beyond is not a price but garbage.
 _MAX_OFFSET: Final = 64
@@ -45,6 +46,23 @@ class TxStatus(StrEnum):
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILURE = "FAILURE"
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice stands: waiting, paid, or past its expiry unpaid."""
+
+    PENDING = "PENDING"
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+
+
+class PaymentSendResult(StrEnum):
+    """Blink's answer to a payment: sent, failed, in flight, or paid before."""
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    PENDING = "PENDING"
+    ALREADY_PAID = "ALREADY_PAID"
 
 
 class PaymentKind(StrEnum):
@@ -540,6 +558,84 @@ class MyUpdate:
                 ),
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice Blink created for one of the account's wallets.
+
+    `satoshis` is what the payment request asks for (a USD invoice's cents are
+    converted at creation); `expires_at` is read from the request itself, the
+    only place Blink states it.
+    """
+
+    payment_request: str
+    payment_hash: str
+    satoshis: int | None
+    status: InvoiceStatus
+    created_at: datetime | None
+    expires_at: datetime
+
+    @classmethod
+    def from_payload(cls, payload: object) -> Self:
+        """Build from an `LnInvoice` object."""
+        where = "LnInvoice"
+        data = _mapping(payload, where)
+        request = _str(data, "paymentRequest", where)
+        try:
+            decoded = decode_bolt11(request)
+        except BlinkInvoiceError as err:
+            msg = f"{where}.paymentRequest is not a BOLT11 invoice: {err}"
+            raise BlinkModelError(msg) from None
+        return cls(
+            payment_request=request,
+            payment_hash=_str(data, "paymentHash", where),
+            satoshis=_opt_int(data, "satoshis", where),
+            status=_enum(data, "paymentStatus", where, InvoiceStatus),
+            created_at=(
+                _timestamp(data, "createdAt", where)
+                if data.get("createdAt") is not None
+                else None
+            ),
+            expires_at=decoded.expires_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """What became of a payment Blink accepted (refusals raise instead).
+
+    `transaction` is the SEND in the paying wallet; Blink may leave it out.
+    """
+
+    status: PaymentSendResult
+    transaction: Transaction | None
+
+    @classmethod
+    def from_payload(cls, payload: object) -> Self:
+        """Build from a `PaymentSendPayload` whose `errors` are empty."""
+        where = "PaymentSendPayload"
+        data = _mapping(payload, where)
+        transaction = data.get("transaction")
+        return cls(
+            status=_enum(data, "status", where, PaymentSendResult),
+            transaction=(
+                None if transaction is None else Transaction.from_payload(transaction)
+            ),
+        )
+
+    @property
+    def fee_sats(self) -> int | None:
+        """The fee in sats, when the payment left the BTC wallet and is known."""
+        tx = self.transaction
+        if tx is None or tx.settlement_currency is not WalletCurrency.BTC:
+            return None
+        return tx.settlement_fee
+
+
+def invoice_status(payload: object, where: str) -> InvoiceStatus:
+    """Read the `status` of an `LnInvoicePaymentStatus` or its subscription payload."""
+    return _enum(_mapping(payload, where), "status", where, InvoiceStatus)
 
 
 def _account_beside(me: object) -> Account | None:

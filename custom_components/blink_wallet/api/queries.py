@@ -191,3 +191,91 @@ subscription LnInvoicePaymentStatusByHash($paymentHash: PaymentHash!) {
   }
 }
 """
+
+LN_INVOICE_FRAGMENT: Final = """
+fragment LnInvoiceFields on LnInvoice {
+  paymentRequest
+  paymentHash
+  satoshis
+  paymentStatus
+  createdAt
+}
+"""
+
+# Optional inputs are left out of `variables` when unset, so that Blink applies
+# its own defaults (the expiry above all) rather than an explicit null.
+LN_INVOICE_CREATE_MUTATION: Final = (
+    """
+mutation LnInvoiceCreate(
+  $walletId: WalletId!
+  $amount: SatAmount!
+  $memo: Memo
+  $expiresIn: Minutes
+) {
+  lnInvoiceCreate(
+    input: { walletId: $walletId, amount: $amount, memo: $memo, expiresIn: $expiresIn }
+  ) {
+    errors { message code }
+    invoice { ...LnInvoiceFields }
+  }
+}
+"""
+    + LN_INVOICE_FRAGMENT
+)
+
+LN_USD_INVOICE_CREATE_MUTATION: Final = (
+    """
+mutation LnUsdInvoiceCreate(
+  $walletId: WalletId!
+  $amount: CentAmount!
+  $memo: Memo
+  $expiresIn: Minutes
+) {
+  lnUsdInvoiceCreate(
+    input: { walletId: $walletId, amount: $amount, memo: $memo, expiresIn: $expiresIn }
+  ) {
+    errors { message code }
+    invoice { ...LnInvoiceFields }
+  }
+}
+"""
+    + LN_INVOICE_FRAGMENT
+)
+
+LN_INVOICE_PAYMENT_SEND_MUTATION: Final = (
+    """
+mutation LnInvoicePaymentSend(
+  $walletId: WalletId!
+  $paymentRequest: LnPaymentRequest!
+  $memo: Memo
+) {
+  lnInvoicePaymentSend(
+    input: { walletId: $walletId, paymentRequest: $paymentRequest, memo: $memo }
+  ) {
+    errors { message code }
+    status
+    transaction { ...TransactionFields }
+  }
+}
+"""
+    + TRANSACTION_FRAGMENT
+)
+
+LN_ADDRESS_PAYMENT_SEND_MUTATION: Final = (
+    """
+mutation LnAddressPaymentSend(
+  $walletId: WalletId!
+  $lnAddress: String!
+  $amount: SatAmount!
+) {
+  lnAddressPaymentSend(
+    input: { walletId: $walletId, lnAddress: $lnAddress, amount: $amount }
+  ) {
+    errors { message code }
+    status
+    transaction { ...TransactionFields }
+  }
+}
+"""
+    + TRANSACTION_FRAGMENT
+)

@@ -43,8 +43,12 @@ from .exceptions import (
     BlinkProtocolError,
     BlinkRateLimitError,
 )
-from .models import MyUpdate, RealtimePrice
-from .queries import MY_UPDATES_SUBSCRIPTION, REALTIME_PRICE_SUBSCRIPTION
+from .models import InvoiceStatus, MyUpdate, RealtimePrice, invoice_status
+from .queries import (
+    LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION,
+    MY_UPDATES_SUBSCRIPTION,
+    REALTIME_PRICE_SUBSCRIPTION,
+)
 
 DEFAULT_PING_INTERVAL: Final = 20.0
 DEFAULT_PONG_TIMEOUT: Final = 10.0
@@ -324,6 +328,35 @@ class BlinkWebSocket:
             ),
             operation_name="RealtimePriceUpdates",
             watch_silence=True,
+        )
+
+    def subscribe_invoice_status(
+        self,
+        payment_hash: str,
+        callback: Callable[[InvoiceStatus], None],
+        *,
+        on_error: Callable[[BlinkGraphQLError], None] | None = None,
+    ) -> Subscription:
+        """Follow one invoice: its status now, then PAID or EXPIRED when it comes.
+
+        On the same socket as everything else, and subscribed again after every
+        reconnect, which brings the current status again. An open invoice is
+        silent by design, so silence is not watched. Blink never ends the stream:
+        cancel the subscription once the invoice is settled or expired. Errors in
+        Blink's payload (an unknown hash) go to `on_error`, or to the log.
+        """
+        name = f"lnInvoicePaymentStatusByHash({payment_hash[:12]})"
+        return self.subscribe(
+            LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION,
+            {"paymentHash": payment_hash},
+            _typed(
+                name,
+                "lnInvoicePaymentStatusByHash",
+                _parse_invoice_status,
+                callback,
+                on_error=on_error,
+            ),
+            operation_name="LnInvoicePaymentStatusByHash",
         )
 
     async def run(self) -> None:
@@ -933,13 +966,22 @@ def _parse_realtime_price(payload: object) -> RealtimePrice | None:
     return None if price is None else RealtimePrice.from_payload(price)
 
 
+def _parse_invoice_status(payload: object) -> InvoiceStatus | None:
+    return invoice_status(payload, "LnInvoicePaymentStatusPayload")
+
+
 def _typed[T](
     name: str,
     root: str,
     parse: Callable[[object], T | None],
     callback: Callable[[T], None],
+    *,
+    on_error: Callable[[BlinkGraphQLError], None] | None = None,
 ) -> Callable[[dict[str, Any]], None]:
-    """Turn `data` into a model for `callback`; a drifted payload is logged once."""
+    """Turn `data` into a model for `callback`; a drifted payload is logged once.
+
+    Errors in the payload go to `on_error` when given.
+    """
     warned = False
 
     def on_data(data: dict[str, Any]) -> None:
@@ -947,7 +989,11 @@ def _typed[T](
         payload = data.get(root)
         try:
             if isinstance(payload, Mapping) and payload.get("errors"):
-                raise graphql_error(payload["errors"])
+                error = graphql_error(payload["errors"])
+                if on_error is not None:
+                    on_error(error)
+                    return
+                raise error
             value = parse(payload)
         except BlinkError as err:
             (LOGGER.debug if warned else LOGGER.warning)(
