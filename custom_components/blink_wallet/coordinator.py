@@ -161,6 +161,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._balances_as_of: datetime | None = None
         self._history_last_payment: datetime | None = None
         self.catch_ups = 0
+        self._closing = False
         self.statistics = BalanceStatistics(hass, entry.title)
         # Transactions seen since `_recent_since`, for continuing the statistics
         # without asking Blink again.
@@ -191,6 +192,11 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         return bool(
             self.config_entry.options.get(CONF_SENT_EVENTS, DEFAULT_SENT_EVENTS)
         )
+
+    @property
+    def closing(self) -> bool:
+        """Whether the entry is unloading (nothing more is announced or started)."""
+        return self._closing
 
     # --- HTTP state --------------------------------------------------------------
 
@@ -285,6 +291,12 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     async def async_shutdown(self) -> None:
         """Close the socket and write the delivery state (on unload)."""
+        # Before anything awaits: from here on this coordinator announces nothing
+        # and starts nothing. Home Assistant cancels the entry's background tasks
+        # only once; one started during the unload would outlive it and fire what
+        # the next setup of the entry fires again.
+        self._closing = True
+        self.delivery.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
@@ -346,6 +358,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     @callback
     def _on_my_update(self, update: MyUpdate) -> None:
+        if self._closing:
+            return
         if self._catch_up_armed:
             # graphql-transport-ws confirms no subscription: the first frame does
             # (Blink pushes the price at once). Reading the history only now closes
@@ -360,6 +374,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             case PriceUpdate(price=price):
                 self._on_price(price)
             case PaymentUpdate(transaction=tx):
+                self._remember([tx])
+                # The event first, the entity states after: automations hear of a
+                # payment before the state machine is busy with the balances.
+                if may_be_own_transfer(tx):
+                    self.config_entry.async_create_background_task(
+                        self.hass,
+                        self._async_offer_after_twin_check(tx),
+                        f"{DOMAIN} twin check {self.config_entry.title}",
+                    )
+                else:
+                    self._offer([tx], neighbours=(), replayed=False)
                 if update.account is not None and (
                     self._balances_as_of is None
                     or tx.created_at >= self._balances_as_of
@@ -371,15 +396,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                     self.async_set_updated_data(
                         replace(self.data, account=update.account)
                     )
-                self._remember([tx])
-                if may_be_own_transfer(tx):
-                    self.config_entry.async_create_background_task(
-                        self.hass,
-                        self._async_offer_after_twin_check(tx),
-                        f"{DOMAIN} twin check {self.config_entry.title}",
-                    )
-                else:
-                    self._offer([tx], neighbours=(), replayed=False)
             case _:
                 pass
 
@@ -392,7 +408,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             LOGGER.debug("Could not check %s for a twin: %s", tx.id, err)
             self._schedule_catch_up_retry()
             return
-        self._offer([tx], neighbours=page.transactions, replayed=False)
+        if not self.closing:
+            self._offer([tx], neighbours=page.transactions, replayed=False)
 
     # --- delivery ----------------------------------------------------------------
 
@@ -480,7 +497,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     async def _async_catch_up(self) -> None:
         """Reconcile balances and deliver what arrived while we were not listening."""
-        if self._catch_up_lock.locked():
+        if self._catch_up_lock.locked() or self._closing:
             return
         async with self._catch_up_lock:
             pushes = self._balance_pushes
@@ -510,6 +527,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 )
                 self._schedule_catch_up_retry()
                 return
+            if self.closing:
+                return  # unloaded while Blink answered
             if pushes == self._balance_pushes:
                 # Else a push carried balances newer than this answer.
                 self.async_set_updated_data(replace(self.data, account=account))
@@ -547,7 +566,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         return found, newest
 
     def _schedule_catch_up_retry(self, delay: float | None = None) -> None:
-        if self._catch_up_retry is not None:
+        if self._catch_up_retry is not None or self._closing:
             return
 
         @callback
@@ -578,6 +597,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     @callback
     def _on_hour(self, now: datetime) -> None:
+        if self._closing:
+            return
         self.config_entry.async_create_background_task(
             self.hass,
             self._async_update_statistics(now),

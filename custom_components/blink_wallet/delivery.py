@@ -105,6 +105,7 @@ class PaymentDelivery:
         self._held: dict[str, Offer] = {}
         self._since: datetime | None = None
         self._started = False
+        self._stopped = False
         self._first_run = True
 
     @property
@@ -130,8 +131,15 @@ class PaymentDelivery:
         return async_at_started(self._hass, self._async_started)
 
     async def _async_started(self, _: HomeAssistant) -> None:
-        self._started = True
-        self._flush()
+        if not self._stopped:
+            self._started = True
+            self._flush()
+
+    @callback
+    def async_stop(self) -> None:
+        """Fire nothing more; what is held stays undelivered (and comes again)."""
+        self._stopped = True
+        self._started = False
 
     def knows(self, tx_id: str) -> bool:
         """Whether a transaction was delivered, seen, or is held for delivery."""
