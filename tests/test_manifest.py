@@ -60,7 +60,12 @@ async def test_home_assistant_loads_the_manifest(hass: HomeAssistant) -> None:
     assert integration.config_flow
     assert integration.integration_type == "service"
     assert integration.iot_class == "cloud_push"
-    assert integration.requirements == []
+    # Pinned, sorted, and each also in requirements_test.txt at the same version.
+    assert integration.requirements == ["segno==1.6.6"]
+    assert integration.requirements == sorted(integration.requirements)
+    pinned = (REPO / "requirements_test.txt").read_text()
+    for requirement in integration.requirements:
+        assert requirement in pinned.splitlines()
     # The loader blocks a custom integration without a valid version; hold it to semver.
     assert integration.version is not None
     assert AwesomeVersion(integration.version).strategy is AwesomeVersionStrategy.SEMVER
