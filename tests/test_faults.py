@@ -16,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blink_wallet import coordinator as coordinator_module
+from tests.conftest import wait_until
 from tests.faults import FAST_SOCKET, FaultRun, start_run, summary
 from tests.simulator import BlinkSimulator
 
@@ -214,48 +215,57 @@ async def test_random_faults_lose_and_double_nothing(
 
 
 @pytest.mark.skipif("BLINK_SOAK_REPORT" not in os.environ, reason="scripts/soak")
+# Over a hundred simulator restarts meet asyncio's own race in Server.close (a
+# transport collected after its server went); it concerns the test's server.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_soak(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """Run until ≥ 1,000 drops and ≥ 100 restarts; report growth of tasks and memory."""
+    """Run until ≥ 1,000 drops and ≥ 100 restarts; report growth of tasks and memory.
+
+    Tasks and sockets are compared with no entry loaded, before the first setup and
+    after the last unload: whatever the entry started must be gone.
+    """
     drops = int(os.environ.get("BLINK_SOAK_DROPS", "1000"))
     restarts = int(os.environ.get("BLINK_SOAK_RESTARTS", "100"))
-    run = await start_run(hass, simulator, mock_config_entry, seed=2026)
-    await run.settle()
     tasks_before = _task_names()
     fds_before = _open_fds()
+    run = await start_run(hass, simulator, mock_config_entry, seed=2026)
+    await run.settle()
     rss_before = _rss_kib()
     rounds = 0
     while run.done["drops"] < drops or run.done["ha_restarts"] < restarts:
         await run.run(50)
         await assert_exactly_once(run, f"round {rounds}:")
         rounds += 1
+    rss_after = _rss_kib()
+    await _unload(hass, run)
+    await wait_until(lambda: run.simulator.open_sockets == 0)
     await asyncio.sleep(0.5)
     report = {
         **summary(run),
         "rounds": rounds,
         "lost": sum((run.expected - run.fired()).values()),
         "doubled": sum(n - 1 for n in run.fired().values() if n > 1),
-        "asyncio_tasks_before": len(tasks_before),
-        "asyncio_tasks_after": len(_task_names()),
+        "asyncio_tasks_before": sum(tasks_before.values()),
+        "asyncio_tasks_after": sum(_task_names().values()),
         "asyncio_tasks_new": sorted((_task_names() - tasks_before).elements()),
         "open_fds_before": fds_before,
         "open_fds_after": _open_fds(),
         "open_sockets_at_simulator": run.simulator.open_sockets,
         "rss_kib_before": rss_before,
-        "rss_kib_after": _rss_kib(),
+        "rss_kib_after": rss_after,
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
     report_path = Path(os.environ["BLINK_SOAK_REPORT"])
     await asyncio.to_thread(report_path.write_text, json.dumps(report, indent=2))
     assert report["lost"] == report["doubled"] == 0
     assert report["asyncio_tasks_new"] == []
-    assert report["open_sockets_at_simulator"] == 1
+    assert report["open_sockets_at_simulator"] == 0
     # Open fds include the HTTP client's keep-alive pool, which varies a little.
     assert report["open_fds_after"] <= report["open_fds_before"] + 5
-    await _unload(hass, run)
 
 
 def _task_names() -> Counter[str]:
