@@ -12,10 +12,13 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.blink_wallet.const import (
+    CONF_ALLOW_PAYMENTS,
     CONF_API_URL,
     CONF_DISPLAY_CURRENCY,
     CONF_ENVIRONMENT,
     CONF_LIGHTNING_ADDRESS_DOMAIN,
+    CONF_MAX_DAILY_SATS,
+    CONF_MAX_PAYMENT_SATS,
     CONF_REPLAY_WINDOW_HOURS,
     CONF_SENT_EVENTS,
     CONF_WS_URL,
@@ -264,15 +267,21 @@ async def test_options_choose_the_price_currency_and_events(
             CONF_DISPLAY_CURRENCY: "EUR",
             CONF_SENT_EVENTS: True,
             CONF_REPLAY_WINDOW_HOURS: 6,
+            CONF_ALLOW_PAYMENTS: True,
+            CONF_MAX_PAYMENT_SATS: 2_000,
         },
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Fields left alone keep their defaults.
     assert init_integration.options == {
         CONF_DISPLAY_CURRENCY: "EUR",
         CONF_SENT_EVENTS: True,
         CONF_REPLAY_WINDOW_HOURS: 6,
+        CONF_ALLOW_PAYMENTS: True,
+        CONF_MAX_PAYMENT_SATS: 2_000,
+        CONF_MAX_DAILY_SATS: 50_000,
     }
     # The entry reloaded: the price now comes in euros, under a unique id of its own.
     assert state_of(hass, "sensor.satoshi_btc_price_2") != "unavailable"

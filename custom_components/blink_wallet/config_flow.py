@@ -31,13 +31,19 @@ import probatio as vol
 
 from .api import Account, BlinkAuthError, BlinkClient, BlinkError
 from .const import (
+    CONF_ALLOW_PAYMENTS,
     CONF_API_URL,
     CONF_DISPLAY_CURRENCY,
     CONF_ENVIRONMENT,
     CONF_LIGHTNING_ADDRESS_DOMAIN,
+    CONF_MAX_DAILY_SATS,
+    CONF_MAX_PAYMENT_SATS,
     CONF_REPLAY_WINDOW_HOURS,
     CONF_SENT_EVENTS,
     CONF_WS_URL,
+    DEFAULT_ALLOW_PAYMENTS,
+    DEFAULT_MAX_DAILY_SATS,
+    DEFAULT_MAX_PAYMENT_SATS,
     DEFAULT_REPLAY_WINDOW_HOURS,
     DEFAULT_SENT_EVENTS,
     DOMAIN,
@@ -48,6 +54,18 @@ from .endpoint import Endpoint
 
 _API_KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_SATS = vol.All(
+    NumberSelector(
+        NumberSelectorConfig(
+            min=0,
+            max=21_000_000 * 100_000_000,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement="sat",
+        )
+    ),
+    vol.Coerce(int),
+)
 
 
 def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -230,7 +248,7 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class BlinkWalletOptionsFlow(OptionsFlowWithReload):
-    """Choose the price currency and which events fire."""
+    """Choose the price currency, which events fire, and what may be paid."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -281,6 +299,24 @@ class BlinkWalletOptionsFlow(OptionsFlowWithReload):
                         ),
                         vol.Coerce(int),
                     ),
+                    vol.Required(
+                        CONF_ALLOW_PAYMENTS,
+                        default=options.get(
+                            CONF_ALLOW_PAYMENTS, DEFAULT_ALLOW_PAYMENTS
+                        ),
+                    ): BooleanSelector(),
+                    vol.Required(
+                        CONF_MAX_PAYMENT_SATS,
+                        default=options.get(
+                            CONF_MAX_PAYMENT_SATS, DEFAULT_MAX_PAYMENT_SATS
+                        ),
+                    ): _SATS,
+                    vol.Required(
+                        CONF_MAX_DAILY_SATS,
+                        default=options.get(
+                            CONF_MAX_DAILY_SATS, DEFAULT_MAX_DAILY_SATS
+                        ),
+                    ): _SATS,
                 }
             ),
         )

@@ -31,10 +31,22 @@ CONF_SENT_EVENTS: Final = "sent_events"
 CONF_REPLAY_WINDOW_HOURS: Final = "replay_window_hours"
 DEFAULT_SENT_EVENTS: Final = False
 DEFAULT_REPLAY_WINDOW_HOURS: Final = 24
+CONF_ALLOW_PAYMENTS: Final = "allow_payments"
+CONF_MAX_PAYMENT_SATS: Final = "max_payment_sats"
+CONF_MAX_DAILY_SATS: Final = "max_daily_sats"
+DEFAULT_ALLOW_PAYMENTS: Final = False
+DEFAULT_MAX_PAYMENT_SATS: Final = 10_000
+DEFAULT_MAX_DAILY_SATS: Final = 50_000
 
 EVENT_PAYMENT_RECEIVED: Final = f"{DOMAIN}_payment_received"
 EVENT_PAYMENT_PENDING: Final = f"{DOMAIN}_payment_pending"
 EVENT_PAYMENT_SENT: Final = f"{DOMAIN}_payment_sent"
+EVENT_INVOICE_PAID: Final = f"{DOMAIN}_invoice_paid"
+EVENT_INVOICE_EXPIRED: Final = f"{DOMAIN}_invoice_expired"
+
+SERVICE_CREATE_INVOICE: Final = "create_invoice"
+SERVICE_PAY_INVOICE: Final = "pay_invoice"
+SERVICE_PAY_LIGHTNING_ADDRESS: Final = "pay_lightning_address"
 
 # Entities stay available through short socket outages; past this the data is stale.
 STALE_AFTER: Final = timedelta(minutes=5)

@@ -55,6 +55,7 @@ from .const import (
 )
 from .delivery import CATCH_UP_OVERLAP, Offer, PaymentDelivery
 from .endpoint import Endpoint
+from .invoices import InvoiceWatcher
 from .payments import (
     BUS_EVENTS,
     PaymentEventType,
@@ -63,6 +64,7 @@ from .payments import (
     is_own_transfer,
     may_be_own_transfer,
 )
+from .spending import SpendingLedger
 from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
@@ -152,6 +154,16 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             **SOCKET_TIMINGS,
         )
         self.delivery = PaymentDelivery(hass, entry.entry_id, self._fire)
+        self.invoices = InvoiceWatcher(
+            hass,
+            entry.entry_id,
+            self.client,
+            self.websocket,
+            self.async_update_listeners,
+        )
+        self.spending = SpendingLedger(hass, entry.entry_id)
+        # One payment at a time: the limits are checked and counted together.
+        self.payment_lock = asyncio.Lock()
         self.currencies: dict[str, Currency] = {}
         self.connected = False
         self.stale = False
@@ -203,6 +215,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     async def _async_setup(self) -> None:
         """Load what is needed once: currencies and the delivery state."""
         await self.delivery.async_load()
+        await self.invoices.async_load()
+        await self.spending.async_load()
         with _setup_errors():
             currencies = await self.client.currency_list()
         self.currencies = {currency.id: currency for currency in currencies}
@@ -246,6 +260,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.websocket.subscribe_my_updates(self._on_my_update)
         self.websocket.subscribe_realtime_price(self.display_currency, self._on_price)
         entry.async_on_unload(self.delivery.async_start())
+        entry.async_on_unload(self.invoices.async_start())
         entry.async_create_background_task(
             self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
         )
@@ -297,6 +312,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # the next setup of the entry fires again.
         self._closing = True
         self.delivery.async_stop()
+        self.invoices.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
@@ -310,6 +326,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
             await self.delivery.async_flush_to_disk()
+            await self.invoices.async_flush_to_disk()
 
     @callback
     def _on_connection_change(self, connected: bool) -> None:  # noqa: FBT001
@@ -537,6 +554,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 [*transactions, *pending], neighbours=transactions, replayed=True
             )
             self.delivery.async_caught_up(newest)
+            # Invoices paid or expired while nobody listened; the replay window
+            # never applies to them.
+            await self.invoices.async_check()
             self.catch_ups += 1
 
     async def _async_read_since(

@@ -1,0 +1,210 @@
+"""Invoices created through `blink_wallet.create_invoice`, watched until they settle.
+
+Each open invoice has one status subscription on the entry's socket, cancelled
+once it is PAID or EXPIRED. The open invoices are persisted, and re-checked over
+HTTP after every gap and every start, so one paid while the socket was down or
+the entry unloaded announces itself once, late. Like payment events, these fire
+only once Home Assistant has started; an invoice counts as announced only once
+its event has fired.
+"""
+
+from collections.abc import Callable
+import logging
+from typing import Any, Final, TypedDict
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import Store
+
+from .api import (
+    BlinkClient,
+    BlinkError,
+    BlinkGraphQLError,
+    BlinkWebSocket,
+    InvoiceStatus,
+    Subscription,
+)
+from .const import DOMAIN, EVENT_INVOICE_EXPIRED, EVENT_INVOICE_PAID
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY_SECONDS: Final = 1
+
+EVENTS: Final = {
+    InvoiceStatus.PAID: EVENT_INVOICE_PAID,
+    InvoiceStatus.EXPIRED: EVENT_INVOICE_EXPIRED,
+}
+
+
+class OpenInvoice(TypedDict):
+    """An invoice created by the action and not settled yet (JSON as stored)."""
+
+    payment_hash: str
+    payment_request: str
+    amount: int
+    currency: str
+    memo: str | None
+    expires_at: str
+
+
+class InvoiceData(TypedDict):
+    """What is persisted per config entry."""
+
+    open: dict[str, OpenInvoice]
+    latest: str | None
+
+
+class InvoiceWatcher:
+    """Follows the open invoices of one entry and fires their events once."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        client: BlinkClient,
+        websocket: BlinkWebSocket,
+        on_change: Callable[[], None],
+    ) -> None:
+        """Watch over `websocket`, check over `client`; `on_change` after changes."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._client = client
+        self._websocket = websocket
+        self._on_change = on_change
+        self._store: Store[InvoiceData] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.invoices"
+        )
+        self._open: dict[str, OpenInvoice] = {}
+        self._latest: str | None = None
+        self._subscriptions: dict[str, Subscription] = {}
+        # Settled but not announced yet (Home Assistant still starting).
+        self._settled: dict[str, InvoiceStatus] = {}
+        self._started = False
+        self._stopped = False
+
+    @property
+    def latest(self) -> OpenInvoice | None:
+        """The most recent invoice created, while it is open."""
+        if self._latest is None or self._latest in self._settled:
+            return None
+        return self._open.get(self._latest)
+
+    @property
+    def open_count(self) -> int:
+        """How many invoices are watched."""
+        return len(self._open)
+
+    async def async_load(self) -> None:
+        """Read the invoices still open from the last run."""
+        if (data := await self._store.async_load()) is not None:
+            self._open = dict(data["open"])
+            self._latest = data["latest"]
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Subscribe to every open invoice; announce once Home Assistant started."""
+        for payment_hash in self._open:
+            self._subscribe(payment_hash)
+        return async_at_started(self._hass, self._async_started)
+
+    async def _async_started(self, _: HomeAssistant) -> None:
+        if not self._stopped:
+            self._started = True
+            self._flush()
+
+    @callback
+    def async_stop(self) -> None:
+        """Announce nothing more and stop following the invoices."""
+        self._stopped = True
+        self._started = False
+        for subscription in self._subscriptions.values():
+            subscription.cancel()
+        self._subscriptions.clear()
+
+    async def async_flush_to_disk(self) -> None:
+        """Write the open invoices now (on unload)."""
+        await self._store.async_save(self._data_to_save())
+
+    @callback
+    def async_add(self, invoice: OpenInvoice) -> None:
+        """Follow a new invoice; it is the latest from now on."""
+        payment_hash = invoice["payment_hash"]
+        self._open[payment_hash] = invoice
+        self._latest = payment_hash
+        self._subscribe(payment_hash)
+        self._schedule_save()
+        self._on_change()
+
+    async def async_check(self) -> None:
+        """Ask Blink for the status of every open invoice (after a gap or a start)."""
+        for payment_hash in list(self._open):
+            if payment_hash in self._settled:
+                continue
+            try:
+                status = await self._client.invoice_status(payment_hash)
+            except BlinkError as err:
+                _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
+                continue
+            if self._stopped:
+                return
+            self._on_status(payment_hash, status)
+
+    def _subscribe(self, payment_hash: str) -> None:
+        if payment_hash in self._subscriptions or self._stopped:
+            return
+
+        @callback
+        def on_status(status: InvoiceStatus) -> None:
+            self._on_status(payment_hash, status)
+
+        @callback
+        def on_error(err: BlinkGraphQLError) -> None:
+            _LOGGER.debug("Blink cannot follow invoice %s: %s", payment_hash, err)
+
+        self._subscriptions[payment_hash] = self._websocket.subscribe_invoice_status(
+            payment_hash, on_status, on_error=on_error
+        )
+
+    @callback
+    def _on_status(self, payment_hash: str, status: InvoiceStatus) -> None:
+        if (
+            status is InvoiceStatus.PENDING
+            or self._stopped
+            or payment_hash not in self._open
+            or payment_hash in self._settled
+        ):
+            return
+        if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
+            subscription.cancel()
+        self._settled[payment_hash] = status
+        self._flush()
+        self._on_change()
+
+    def _flush(self) -> None:
+        if not self._started or not self._settled:
+            return
+        settled = list(self._settled.items())
+        self._settled.clear()
+        for payment_hash, status in settled:
+            invoice = self._open.pop(payment_hash)
+            self._hass.bus.async_fire(EVENTS[status], self._event_data(invoice))
+        if self._latest is not None and self._latest not in self._open:
+            self._latest = None
+        self._schedule_save()
+
+    def _event_data(self, invoice: OpenInvoice) -> dict[str, Any]:
+        return {
+            "config_entry_id": self._entry_id,
+            "payment_hash": invoice["payment_hash"],
+            "payment_request": invoice["payment_request"],
+            "amount": invoice["amount"],
+            "currency": invoice["currency"],
+            "memo": invoice["memo"],
+        }
+
+    def _schedule_save(self) -> None:
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY_SECONDS)
+
+    def _data_to_save(self) -> InvoiceData:
+        return {"open": dict(self._open), "latest": self._latest}

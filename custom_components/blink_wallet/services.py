@@ -1,0 +1,291 @@
+"""Actions: create an invoice, pay an invoice, pay a Lightning address.
+
+Every guard of the pay actions runs before anything is sent to Blink.
+"""
+
+from typing import Any, Final, NoReturn
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import (
+    async_get_config_entry,
+    async_register_admin_service,
+)
+import probatio as vol
+
+from .api import (
+    BlinkError,
+    BlinkInvoiceAmountError,
+    BlinkInvoiceError,
+    BlinkPaymentError,
+    BlinkPermissionError,
+    PaymentResult,
+    PaymentSendResult,
+    WalletCurrency,
+    decode_bolt11,
+)
+from .const import (
+    CONF_ALLOW_PAYMENTS,
+    CONF_MAX_DAILY_SATS,
+    CONF_MAX_PAYMENT_SATS,
+    DEFAULT_ALLOW_PAYMENTS,
+    DEFAULT_MAX_DAILY_SATS,
+    DEFAULT_MAX_PAYMENT_SATS,
+    DOMAIN,
+    SERVICE_CREATE_INVOICE,
+    SERVICE_PAY_INVOICE,
+    SERVICE_PAY_LIGHTNING_ADDRESS,
+)
+from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
+from .invoices import OpenInvoice
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_AMOUNT: Final = "amount"
+ATTR_CURRENCY: Final = "currency"
+ATTR_MEMO: Final = "memo"
+ATTR_EXPIRES_IN: Final = "expires_in"
+ATTR_PAYMENT_REQUEST: Final = "payment_request"
+ATTR_LIGHTNING_ADDRESS: Final = "lightning_address"
+MAX_EXPIRES_IN_MINUTES: Final = 24 * 60
+DEFAULT_EXPIRES_IN_MINUTES: Final = 60
+
+CREATE_INVOICE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_AMOUNT): vol.All(vol.Coerce(int), vol.Range(min=1)),
+        vol.Optional(ATTR_CURRENCY, default=WalletCurrency.BTC.value): vol.In(
+            [currency.value for currency in WalletCurrency]
+        ),
+        vol.Optional(ATTR_MEMO): cv.string,
+        vol.Optional(ATTR_EXPIRES_IN, default=DEFAULT_EXPIRES_IN_MINUTES): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_EXPIRES_IN_MINUTES)
+        ),
+    }
+)
+PAY_INVOICE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_PAYMENT_REQUEST): cv.string,
+        vol.Optional(ATTR_MEMO): cv.string,
+    }
+)
+PAY_LIGHTNING_ADDRESS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_LIGHTNING_ADDRESS): cv.string,
+        vol.Required(ATTR_AMOUNT): vol.All(vol.Coerce(int), vol.Range(min=1)),
+    }
+)
+
+
+def _refuse(key: str, **placeholders: str | int) -> NoReturn:
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={k: str(v) for k, v in placeholders.items()},
+    )
+
+
+def _failed(key: str, err: BlinkError) -> HomeAssistantError:
+    """Blink refused or failed: a translated error that carries its message."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
+
+
+def _coordinator(call: ServiceCall) -> BlinkWalletCoordinator:
+    entry: BlinkWalletConfigEntry = async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    return entry.runtime_data
+
+
+def _wallet_id(coordinator: BlinkWalletCoordinator, currency: WalletCurrency) -> str:
+    for wallet in coordinator.data.account.wallets:
+        if wallet.currency is currency:
+            return wallet.id
+    _refuse("no_wallet", currency=currency.value)
+
+
+async def _async_create_invoice(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    currency = WalletCurrency(call.data[ATTR_CURRENCY])
+    amount: int = call.data[ATTR_AMOUNT]
+    memo: str | None = call.data.get(ATTR_MEMO)
+    wallet_id = _wallet_id(coordinator, currency)
+    create = (
+        coordinator.client.create_invoice
+        if currency is WalletCurrency.BTC
+        else coordinator.client.create_usd_invoice
+    )
+    try:
+        invoice = await create(
+            wallet_id, amount, memo=memo, expires_in=call.data[ATTR_EXPIRES_IN]
+        )
+    except BlinkPermissionError:
+        _refuse("missing_scope", scope="RECEIVE")
+    except BlinkError as err:
+        raise _failed(key="invoice_failed", err=err) from err
+    opened: OpenInvoice = {
+        "payment_hash": invoice.payment_hash,
+        "payment_request": invoice.payment_request,
+        "amount": amount,
+        "currency": currency.value,
+        "memo": memo,
+        "expires_at": invoice.expires_at.isoformat(),
+    }
+    coordinator.invoices.async_add(opened)
+    return {
+        "payment_request": invoice.payment_request,
+        "payment_hash": invoice.payment_hash,
+        "amount": amount,
+        "currency": currency.value,
+        "wallet_id": wallet_id,
+        "memo": memo,
+        "expires_at": opened["expires_at"],
+    }
+
+
+def _check_allowed(coordinator: BlinkWalletCoordinator, amount: int) -> None:
+    """Apply the guards that need no question to Blink."""
+    options = coordinator.config_entry.options
+    limit = int(options.get(CONF_MAX_PAYMENT_SATS, DEFAULT_MAX_PAYMENT_SATS))
+    if amount > limit:
+        _refuse("over_payment_limit", amount=amount, limit=limit)
+    daily = int(options.get(CONF_MAX_DAILY_SATS, DEFAULT_MAX_DAILY_SATS))
+    spent = coordinator.spending.total()
+    if spent + amount > daily:
+        _refuse("over_daily_limit", amount=amount, spent=spent, limit=daily)
+
+
+async def _async_check_key_and_balance(
+    coordinator: BlinkWalletCoordinator, amount: int
+) -> None:
+    try:
+        scopes = await coordinator.client.scopes()
+    except BlinkError as err:
+        raise _failed(key="cannot_connect", err=err) from err
+    # Like Blink, a key without scopes may do everything.
+    if scopes and "WRITE" not in scopes:
+        _refuse("missing_scope", scope="WRITE")
+    balance = next(
+        wallet.balance
+        for wallet in coordinator.data.account.wallets
+        if wallet.currency is WalletCurrency.BTC
+    )
+    if amount > balance:
+        _refuse("over_balance", amount=amount, balance=balance)
+
+
+def _payments_allowed(coordinator: BlinkWalletCoordinator) -> None:
+    options = coordinator.config_entry.options
+    if not options.get(CONF_ALLOW_PAYMENTS, DEFAULT_ALLOW_PAYMENTS):
+        _refuse("payments_disabled")
+
+
+async def _async_record(
+    coordinator: BlinkWalletCoordinator, amount: int, result: PaymentResult
+) -> dict[str, Any]:
+    tx = result.transaction
+    fee = result.fee_sats
+    # A send that succeeded or is in flight counts; one paid before left nothing.
+    if result.status is not PaymentSendResult.ALREADY_PAID:
+        await coordinator.spending.async_record(amount + (fee or 0))
+    return {
+        "status": result.status.value.lower(),
+        "transaction_id": None if tx is None else tx.id,
+        "fee": fee,
+    }
+
+
+def _payment_error(err: BlinkError) -> HomeAssistantError:
+    if isinstance(err, BlinkPermissionError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="missing_scope",
+            translation_placeholders={"scope": "WRITE"},
+        )
+    if isinstance(err, BlinkPaymentError) and err.insufficient_balance:
+        return _failed("insufficient_balance", err)
+    if isinstance(err, BlinkPaymentError):
+        return _failed("payment_failed", err)
+    return _failed("cannot_connect", err)
+
+
+async def _async_pay_invoice(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    _payments_allowed(coordinator)
+    try:
+        decoded = decode_bolt11(call.data[ATTR_PAYMENT_REQUEST])
+        amount = decoded.amount_sats
+    except BlinkInvoiceAmountError:
+        _refuse("fractional_amount")
+    except BlinkInvoiceError as err:
+        _refuse("invalid_invoice", error=str(err))
+    if amount is None:
+        _refuse("amountless_invoice")
+    if decoded.is_expired():
+        _refuse("expired_invoice")
+    wallet_id = _wallet_id(coordinator, WalletCurrency.BTC)
+    async with coordinator.payment_lock:
+        _check_allowed(coordinator, amount)
+        await _async_check_key_and_balance(coordinator, amount)
+        try:
+            result = await coordinator.client.pay_invoice(
+                wallet_id, decoded.payment_request, memo=call.data.get(ATTR_MEMO)
+            )
+        except BlinkError as err:
+            raise _payment_error(err) from err
+        return await _async_record(coordinator, amount, result)
+
+
+async def _async_pay_lightning_address(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    _payments_allowed(coordinator)
+    amount: int = call.data[ATTR_AMOUNT]
+    wallet_id = _wallet_id(coordinator, WalletCurrency.BTC)
+    async with coordinator.payment_lock:
+        _check_allowed(coordinator, amount)
+        await _async_check_key_and_balance(coordinator, amount)
+        try:
+            result = await coordinator.client.pay_lightning_address(
+                wallet_id, call.data[ATTR_LIGHTNING_ADDRESS].strip(), amount
+            )
+        except BlinkError as err:
+            raise _payment_error(err) from err
+        return await _async_record(coordinator, amount, result)
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, for every entry)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CREATE_INVOICE,
+        _async_create_invoice,
+        schema=CREATE_INVOICE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_PAY_INVOICE,
+        _async_pay_invoice,
+        PAY_INVOICE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_PAY_LIGHTNING_ADDRESS,
+        _async_pay_lightning_address,
+        PAY_LIGHTNING_ADDRESS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,275 @@
+"""The create_invoice action and the events of the invoices it creates."""
+
+import asyncio
+from typing import Any
+
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.json import json_dumps
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
+import probatio as vol
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.blink_wallet.api import decode_bolt11
+from custom_components.blink_wallet.const import (
+    DOMAIN,
+    EVENT_INVOICE_EXPIRED,
+    EVENT_INVOICE_PAID,
+    EVENT_PAYMENT_RECEIVED,
+)
+from tests.conftest import wait_until
+from tests.simulator import BlinkSimulator
+
+INVOICE_STATUS = "lnInvoicePaymentStatusByHash"
+
+
+@pytest.fixture
+def paid(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = async_capture_events(hass, EVENT_INVOICE_PAID)
+    return events
+
+
+@pytest.fixture
+def expired(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = async_capture_events(hass, EVENT_INVOICE_EXPIRED)
+    return events
+
+
+@pytest.fixture
+def received(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
+    return events
+
+
+async def create_invoice(
+    hass: HomeAssistant, entry: MockConfigEntry, **fields: Any
+) -> dict[str, Any]:
+    """Call the action and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "create_invoice",
+        {"config_entry_id": entry.entry_id, **fields},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def test_created_then_paid_fires_invoice_paid_and_payment_received_once(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+    received: list[Event],
+) -> None:
+    response = await create_invoice(
+        hass, init_integration, amount=2_100, memo="coffee", expires_in=30
+    )
+    decoded = decode_bolt11(response["payment_request"])
+    assert response == {
+        "payment_request": response["payment_request"],
+        "payment_hash": decoded.payment_hash,
+        "amount": 2_100,
+        "currency": "BTC",
+        "wallet_id": simulator.account.btc_wallet.id,
+        "memo": "coffee",
+        "expires_at": decoded.expires_at.isoformat(),
+    }
+    assert decoded.amount_sats == 2_100
+    expires_at = dt_util.parse_datetime(response["expires_at"])
+    assert expires_at is not None
+    assert abs((expires_at - dt_util.utcnow()).total_seconds() - 30 * 60) < 60
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+
+    await simulator.pay_invoice(response["payment_request"])
+    await wait_until(lambda: len(paid) == 1 and len(received) == 1)
+    await asyncio.sleep(0.1)
+
+    assert len(paid) == 1
+    assert len(received) == 1
+    assert paid[0].data == {
+        "config_entry_id": init_integration.entry_id,
+        "payment_hash": decoded.payment_hash,
+        "payment_request": response["payment_request"],
+        "amount": 2_100,
+        "currency": "BTC",
+        "memo": "coffee",
+    }
+    assert json_loads(json_dumps(paid[0].data)) == paid[0].data
+    assert received[0].data["payment_hash"] == decoded.payment_hash
+    # Settled: its subscription is completed, the socket's own ones stay.
+    await simulator.wait_for(lambda: simulator.live_subscriptions[INVOICE_STATUS] == 0)
+    assert simulator.live_subscriptions["myUpdates"] == 1
+    assert init_integration.runtime_data.invoices.open_count == 0
+
+
+async def test_usd_invoice_goes_to_the_stablesats_wallet(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=250, currency="USD")
+    assert response["currency"] == "USD"
+    assert response["wallet_id"] == simulator.account.usd_wallet.id
+    assert response["memo"] is None
+
+    await simulator.pay_invoice(response["payment_hash"])
+    await wait_until(lambda: len(paid) == 1)
+    assert paid[0].data["currency"] == "USD"
+    assert paid[0].data["amount"] == 250
+
+
+async def test_created_then_expired_fires_invoice_expired(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+    expired: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=1_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+
+    await simulator.expire_invoice(response["payment_hash"])
+    await wait_until(lambda: len(expired) == 1)
+    await asyncio.sleep(0.1)
+
+    assert len(expired) == 1
+    assert not paid
+    assert expired[0].data["payment_hash"] == response["payment_hash"]
+    await simulator.wait_for(lambda: simulator.live_subscriptions[INVOICE_STATUS] == 0)
+
+
+async def test_paid_during_a_socket_drop_fires_once_after_recovery(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+    received: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=3_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    await simulator.stop(close_code=None)
+    await wait_until(lambda: not init_integration.runtime_data.connected)
+    await simulator.pay_invoice(response["payment_request"])
+    await simulator.start()
+
+    await wait_until(lambda: len(paid) == 1 and len(received) == 1, seconds=15)
+    await asyncio.sleep(0.3)
+
+    assert len(paid) == 1
+    assert len(received) == 1
+    assert received[0].data["payment_hash"] == response["payment_hash"]
+    await simulator.wait_for(lambda: simulator.live_subscriptions[INVOICE_STATUS] == 0)
+
+
+async def test_paid_while_unloaded_fires_once_after_setup(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+    expired: list[Event],
+) -> None:
+    first = await create_invoice(hass, init_integration, amount=3_000, memo="a")
+    second = await create_invoice(hass, init_integration, amount=4_000)
+    still_open = await create_invoice(hass, init_integration, amount=5_000)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.live_subscriptions[INVOICE_STATUS] == 0
+
+    await simulator.pay_invoice(first["payment_request"])
+    await simulator.expire_invoice(second["payment_hash"])
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    await wait_until(lambda: len(paid) == 1 and len(expired) == 1)
+    await asyncio.sleep(0.2)
+    assert [event.data["payment_hash"] for event in paid] == [first["payment_hash"]]
+    assert paid[0].data["memo"] == "a"
+    assert [e.data["payment_hash"] for e in expired] == [second["payment_hash"]]
+    # Only the invoice still open is followed.
+    await simulator.wait_for(lambda: simulator.live_subscriptions[INVOICE_STATUS] == 1)
+    assert init_integration.runtime_data.invoices.open_count == 1
+
+    await simulator.pay_invoice(still_open["payment_hash"])
+    await wait_until(lambda: len(paid) == 2)
+    assert paid[1].data["payment_hash"] == still_open["payment_hash"]
+
+
+async def test_paid_while_unloaded_is_found_by_the_catch_up(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    """The HTTP re-check alone finds it (the status subscription is not answered)."""
+    response = await create_invoice(hass, init_integration, amount=3_000)
+    coordinator = init_integration.runtime_data
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    await simulator.stop(close_code=None)
+    await wait_until(lambda: not coordinator.connected)
+    await simulator.pay_invoice(response["payment_request"])
+    await simulator.start()
+    # The HTTP check runs with the catch-up; firing it directly proves it alone
+    # is enough, and a second status (from the subscription) fires nothing more.
+    await coordinator.invoices.async_check()
+    await wait_until(lambda: len(paid) == 1)
+    await wait_until(lambda: coordinator.connected, seconds=15)
+    await asyncio.sleep(0.3)
+    assert len(paid) == 1
+
+
+async def test_unknown_invoice_check_keeps_it_open(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A status Blink cannot give (an error) leaves the invoice open for later."""
+    coordinator = init_integration.runtime_data
+    coordinator.invoices.async_add(
+        {
+            "payment_hash": "00" * 32,
+            "payment_request": "lnbc1unknown",
+            "amount": 1,
+            "currency": "BTC",
+            "memo": None,
+            "expires_at": dt_util.utcnow().isoformat(),
+        }
+    )
+    await coordinator.invoices.async_check()
+    assert coordinator.invoices.open_count == 1
+
+
+async def test_create_invoice_refusals(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.add_key("read-only", scopes=("READ",))
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, "api_key": "read-only"}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await create_invoice(hass, mock_config_entry, amount=100)
+    assert refused.value.translation_key == "missing_scope"
+
+    with pytest.raises(vol.Invalid):
+        await create_invoice(hass, mock_config_entry, amount=0)
+    with pytest.raises(vol.Invalid):
+        await create_invoice(hass, mock_config_entry, amount=10, expires_in=1441)
+
+    simulator.fail_http(status=500, times=10)
+    with pytest.raises(HomeAssistantError) as failed:
+        await create_invoice(hass, mock_config_entry, amount=100)
+    assert failed.value.translation_key == "invoice_failed"
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
