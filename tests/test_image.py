@@ -5,9 +5,11 @@ import io
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 import zxingcpp
 
 from custom_components.blink_wallet.const import (
@@ -32,6 +34,25 @@ async def fetch_qr(hass_client: ClientSessionGenerator, entity_id: str) -> str:
     assert len(found) == 1
     assert found[0].format == zxingcpp.BarcodeFormat.QRCode
     return found[0].text
+
+
+async def test_image_entities(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The registry entries (the states carry access tokens and times)."""
+    entries = er.async_entries_for_config_entry(
+        entity_registry, init_integration.entry_id
+    )
+    images = sorted(
+        (entry for entry in entries if entry.domain == "image"),
+        key=lambda entry: entry.entity_id,
+    )
+    assert [entry.entity_id for entry in images] == [LATEST_INVOICE_QR, RECEIVE_QR]
+    for entry in images:
+        assert entry == snapshot(name=f"{entry.entity_id}-entry")
 
 
 async def test_receive_qr_is_the_lightning_address(
