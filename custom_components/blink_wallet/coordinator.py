@@ -164,6 +164,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.spending = SpendingLedger(hass, entry.entry_id)
         # One payment at a time: the limits are checked and counted together.
         self.payment_lock = asyncio.Lock()
+        # The API key's scopes, read at the first payment.
+        self.scopes: frozenset[str] | None = None
         self.currencies: dict[str, Currency] = {}
         self.connected = False
         self.stale = False

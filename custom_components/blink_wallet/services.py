@@ -20,11 +20,14 @@ from homeassistant.helpers.service import (
 import probatio as vol
 
 from .api import (
+    BlinkConnectionError,
     BlinkError,
     BlinkInvoiceAmountError,
     BlinkInvoiceError,
     BlinkPaymentError,
     BlinkPermissionError,
+    BlinkProtocolError,
+    BlinkRateLimitError,
     PaymentResult,
     PaymentSendResult,
     WalletCurrency,
@@ -169,10 +172,13 @@ def _check_allowed(coordinator: BlinkWalletCoordinator, amount: int) -> None:
 async def _async_check_key_and_balance(
     coordinator: BlinkWalletCoordinator, amount: int
 ) -> None:
-    try:
-        scopes = await coordinator.client.scopes()
-    except BlinkError as err:
-        raise _failed(key="cannot_connect", err=err) from err
+    if coordinator.scopes is None:
+        # A key's scopes are fixed when it is created; a new key reloads the entry.
+        try:
+            coordinator.scopes = await coordinator.client.scopes()
+        except BlinkError as err:
+            raise _failed(key="cannot_connect", err=err) from err
+    scopes = coordinator.scopes
     # Like Blink, a key without scopes may do everything.
     if scopes and "WRITE" not in scopes:
         _refuse("missing_scope", scope="WRITE")
@@ -206,7 +212,16 @@ async def _async_record(
     }
 
 
-def _payment_error(err: BlinkError) -> HomeAssistantError:
+async def _async_payment_error(
+    coordinator: BlinkWalletCoordinator, amount: int, err: BlinkError
+) -> HomeAssistantError:
+    """Translate what Blink said; an unanswered payment may have gone out."""
+    if isinstance(err, (BlinkConnectionError, BlinkProtocolError)) and not isinstance(
+        err, BlinkRateLimitError
+    ):
+        # Counted, so that retrying an unconfirmed payment cannot pass the limit.
+        await coordinator.spending.async_record(amount)
+        return _failed("payment_unknown", err)
     if isinstance(err, BlinkPermissionError):
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -215,9 +230,7 @@ def _payment_error(err: BlinkError) -> HomeAssistantError:
         )
     if isinstance(err, BlinkPaymentError) and err.insufficient_balance:
         return _failed("insufficient_balance", err)
-    if isinstance(err, BlinkPaymentError):
-        return _failed("payment_failed", err)
-    return _failed("cannot_connect", err)
+    return _failed("payment_failed", err)
 
 
 async def _async_pay_invoice(call: ServiceCall) -> ServiceResponse:
@@ -243,7 +256,7 @@ async def _async_pay_invoice(call: ServiceCall) -> ServiceResponse:
                 wallet_id, decoded.payment_request, memo=call.data.get(ATTR_MEMO)
             )
         except BlinkError as err:
-            raise _payment_error(err) from err
+            raise await _async_payment_error(coordinator, amount, err) from err
         return await _async_record(coordinator, amount, result)
 
 
@@ -260,7 +273,7 @@ async def _async_pay_lightning_address(call: ServiceCall) -> ServiceResponse:
                 wallet_id, call.data[ATTR_LIGHTNING_ADDRESS].strip(), amount
             )
         except BlinkError as err:
-            raise _payment_error(err) from err
+            raise await _async_payment_error(coordinator, amount, err) from err
         return await _async_record(coordinator, amount, result)
 
 
