@@ -1,6 +1,8 @@
 """The create_invoice action and the events of the invoices it creates."""
 
 import asyncio
+from datetime import timedelta
+import hashlib
 from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
@@ -225,25 +227,35 @@ async def test_paid_while_unloaded_is_found_by_the_catch_up(
     assert len(paid) == 1
 
 
-async def test_unknown_invoice_check_keeps_it_open(
+async def test_an_invoice_blink_does_not_know_is_forgotten_after_a_while(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """A status Blink cannot give (an error) leaves the invoice open for later."""
-    coordinator = init_integration.runtime_data
-    coordinator.invoices.async_add(
-        {
-            "payment_hash": "00" * 32,
-            "payment_request": "lnbc1unknown",
-            "amount": 1,
-            "currency": "BTC",
-            "memo": None,
-            "expires_at": dt_util.utcnow().isoformat(),
-        }
-    )
-    await coordinator.invoices.async_check()
-    assert coordinator.invoices.open_count == 1
+    """Kept while it may still settle, dropped a day after its expiry."""
+    invoices = init_integration.runtime_data.invoices
+    for name, expired_ago in (
+        ("recent", timedelta(hours=1)),
+        ("old", timedelta(days=2)),
+    ):
+        invoices.async_add(
+            {
+                "payment_hash": hashlib.sha256(name.encode()).hexdigest(),
+                "payment_request": f"lnbc1{name}",
+                "amount": 1,
+                "currency": "BTC",
+                "memo": None,
+                "expires_at": (dt_util.utcnow() - expired_ago).isoformat(),
+            }
+        )
+    assert invoices.open_count == 2
+    await invoices.async_check()
+    assert invoices.open_count == 1
+    assert invoices.latest is None
+    # Blink unreachable: nothing is decided.
+    simulator.fail_http(status=500)
+    await invoices.async_check()
+    assert invoices.open_count == 1
 
 
 async def test_create_invoice_refusals(

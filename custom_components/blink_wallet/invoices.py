@@ -9,12 +9,14 @@ its event has fired.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 import logging
 from typing import Any, Final, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .api import (
     BlinkClient,
@@ -30,6 +32,8 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY_SECONDS: Final = 1
+# An invoice Blink no longer knows is forgotten this long after its expiry.
+FORGET_AFTER: Final = timedelta(days=1)
 
 EVENTS: Final = {
     InvoiceStatus.PAID: EVENT_INVOICE_PAID,
@@ -143,12 +147,37 @@ class InvoiceWatcher:
                 continue
             try:
                 status = await self._client.invoice_status(payment_hash)
+            except BlinkGraphQLError as err:
+                self._forget_if_long_expired(payment_hash, err)
+                continue
             except BlinkError as err:
                 _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
                 continue
             if self._stopped:
                 return
             self._on_status(payment_hash, status)
+
+    def _forget_if_long_expired(
+        self, payment_hash: str, err: BlinkGraphQLError
+    ) -> None:
+        """Blink answers but does not know the invoice: keep it only for a while."""
+        invoice = self._open[payment_hash]
+        expires_at = dt_util.parse_datetime(invoice["expires_at"])
+        if expires_at is not None and expires_at + FORGET_AFTER > dt_util.utcnow():
+            _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
+            return
+        _LOGGER.warning(
+            "Blink does not know invoice %s, which expired at %s; no longer following it",
+            payment_hash,
+            invoice["expires_at"],
+        )
+        del self._open[payment_hash]
+        if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
+            subscription.cancel()
+        if self._latest == payment_hash:
+            self._latest = None
+        self._schedule_save()
+        self._on_change()
 
     def _subscribe(self, payment_hash: str) -> None:
         if payment_hash in self._subscriptions or self._stopped:
