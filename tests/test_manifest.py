@@ -98,6 +98,24 @@ def test_hacs_json_is_valid_and_names_the_tested_version() -> None:
     assert AwesomeVersion(hacs["homeassistant"]) == AwesomeVersion(ha_version)
 
 
+def test_hacs_installs_the_release_zip() -> None:
+    hacs = _json(REPO / "hacs.json")
+    workflow = (REPO / ".github" / "workflows" / "release.yml").read_text("utf-8")
+
+    assert hacs["zip_release"] is True
+    assert hacs["filename"] == "blink_wallet.zip"
+    assert hacs["filename"] in workflow
+
+
+def test_brand_images_are_square_pngs_of_the_sizes_home_assistant_serves() -> None:
+    brand = INTEGRATION_DIR / "brand"
+    for name, size in (("icon.png", 256), ("icon@2x.png", 512)):
+        data = (brand / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", name
+        width, height = (int.from_bytes(data[16:20]), int.from_bytes(data[20:24]))
+        assert (width, height) == (size, size), name
+
+
 def test_repository_holds_one_integration() -> None:
     # HACS installs the single folder below custom_components/.
     assert [p.name for p in (REPO / "custom_components").iterdir() if p.is_dir()] == [
