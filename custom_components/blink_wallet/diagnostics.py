@@ -42,6 +42,9 @@ async def async_get_config_entry_diagnostics(
             "connected": coordinator.connected,
             "stale": coordinator.stale,
             "delivery": coordinator.delivery.diagnostics(),
+            "open_invoices": coordinator.invoices.open_count,
+            "sent_last_24h_sats": coordinator.spending.total(),
+            "catch_ups": coordinator.catch_ups,
         },
         TO_REDACT,
     )
