@@ -14,6 +14,7 @@ from homeassistant import config_entries
 from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import Manifest, async_get_integration
+from homeassistant.util.yaml import load_yaml_dict
 
 from custom_components.blink_wallet.const import DOMAIN
 
@@ -122,3 +123,18 @@ def test_repository_holds_one_integration() -> None:
         DOMAIN
     ]
     assert (REPO / "README.md").is_file()
+
+
+def test_every_action_and_field_is_translated() -> None:
+    """What hassfest checks for services.yaml: names and descriptions in strings.json."""
+    services = load_yaml_dict(INTEGRATION_DIR / "services.yaml")
+    strings = _json(INTEGRATION_DIR / "strings.json")["services"]
+
+    assert set(services) == set(strings)
+    for name, spec in services.items():
+        assert strings[name]["name"], name
+        assert strings[name]["description"], name
+        fields = spec.get("fields") or {}
+        assert set(fields) == set(strings[name].get("fields", {})), name
+        for field in fields:
+            assert strings[name]["fields"][field]["name"], (name, field)
