@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime
 import time
 from typing import Any
 
@@ -363,4 +364,19 @@ async def test_payments_older_than_the_replay_window_are_counted_not_fired(
     [notice] = [n for key, n in notifications.items() if "not_replayed" in key]
     assert notice["message"].startswith("1 payment(s) to satoshi")
     assert old.id not in {e.data["transaction_id"] for e in received}
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_a_conversion_in_the_history_is_not_the_last_payment(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    opening = datetime.fromtimestamp(simulator.account.transactions[0].created_at, UTC)
+    await simulator.transfer(10_000)  # newest in the history, but no payment
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert state_of(hass, "sensor.satoshi_last_payment") == opening.isoformat()
     await hass.config_entries.async_unload(mock_config_entry.entry_id)

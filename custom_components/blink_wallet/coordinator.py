@@ -103,13 +103,18 @@ def _setup_errors() -> Iterator[None]:
         ) from err
 
 
-def _last_received(transactions: Iterable[Transaction]) -> datetime | None:
+def _last_received(
+    transactions: Sequence[Transaction], account: Account
+) -> datetime | None:
     """When the newest settled incoming payment among `transactions` arrived."""
+    own_wallets = {wallet.id for wallet in account.wallets}
     return max(
         (
             tx.created_at
             for tx in transactions
-            if tx.direction is TxDirection.RECEIVE and tx.status is TxStatus.SUCCESS
+            if tx.direction is TxDirection.RECEIVE
+            and tx.status is TxStatus.SUCCESS
+            and not is_own_transfer(tx, own_wallets, transactions)
         ),
         default=None,
     )
@@ -232,7 +237,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 or account.display_currency
             )
             if self.delivery.first_run:
-                await self._async_mark_history_seen()
+                await self._async_mark_history_seen(account)
         last_payment = (
             self.data.last_payment
             if self.data is not None
@@ -240,7 +245,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         )
         return WalletState(account=account, price=price, last_payment=last_payment)
 
-    async def _async_mark_history_seen(self) -> None:
+    async def _async_mark_history_seen(self, account: Account) -> None:
         """Mark the existing history seen: the first setup announces none of it."""
         page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE)
         history = list(page.transactions)
@@ -250,7 +255,10 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             history, _ = await self._async_read_since(since)
         pending = await self.client.pending_incoming_transactions()
         self.delivery.async_mark_seen([*history, *pending])
-        self._history_last_payment = _last_received(history)
+        # The newest page reaches further back than the overlap: the last payment
+        # may be older than the newest transactions (a conversion, a send).
+        newest = {tx.id: tx for tx in [*page.transactions, *history]}
+        self._history_last_payment = _last_received(list(newest.values()), account)
 
     # --- the socket ----------------------------------------------------------------
 
