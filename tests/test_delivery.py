@@ -78,8 +78,12 @@ async def test_ids_are_forgotten_once_no_catch_up_can_see_them(
 ) -> None:
     delivery = PaymentDelivery(hass, "entry", lambda _: None)
     day = datetime(2026, 1, 1, tzinfo=UTC)
-    delivery.async_mark_seen([_tx(f"old{i}", created_at=day) for i in range(3)])
+    delivery.async_mark_seen(
+        [_tx(f"old{i}", created_at=day) for i in range(3)], history=True
+    )
     delivery.async_mark_seen([_tx("recent", created_at=day + timedelta(days=1))])
+    # A transaction seen live does not move where catch-ups start.
+    assert delivery.catch_up_since == day - CATCH_UP_OVERLAP
 
     # Many transactions inside the catch-up window are all kept, whatever their number.
     burst = [_tx(f"b{i}", created_at=day + timedelta(days=2)) for i in range(3_000)]

@@ -254,7 +254,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
             history, _ = await self._async_read_since(since)
         pending = await self.client.pending_incoming_transactions()
-        self.delivery.async_mark_seen([*history, *pending])
+        self.delivery.async_mark_seen([*history, *pending], history=True)
         # The newest page reaches further back than the overlap: the last payment
         # may be older than the newest transactions (a conversion, a send).
         newest = {tx.id: tx for tx in [*page.transactions, *history]}

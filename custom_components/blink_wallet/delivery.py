@@ -146,11 +146,18 @@ class PaymentDelivery:
         return tx_id in self._delivered or tx_id in self._held
 
     @callback
-    def async_mark_seen(self, transactions: Iterable[Transaction]) -> None:
-        """Record transactions as announced without firing (history, own transfers)."""
+    def async_mark_seen(
+        self, transactions: Iterable[Transaction], *, history: bool = False
+    ) -> None:
+        """Record transactions as announced without firing (history, own transfers).
+
+        Only the history of a first setup moves where catch-ups start: a transfer
+        seen live says nothing about payments a gap may still hide before it.
+        """
         for tx in transactions:
             self._remember(tx)
-            self._advance(tx.created_at)
+            if history:
+                self._advance(tx.created_at)
         self._schedule_save()
 
     @callback
