@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import Transaction
 from .const import DOMAIN
+from .gate import AnnounceGate
 from .payments import PaymentEventType
 
 STORAGE_VERSION = 1
@@ -104,8 +104,7 @@ class PaymentDelivery:
         self._delivered: dict[str, float] = {}
         self._held: dict[str, Offer] = {}
         self._since: datetime | None = None
-        self._started = False
-        self._stopped = False
+        self._gate = AnnounceGate(hass, self._flush)
         self._first_run = True
 
     @property
@@ -128,18 +127,12 @@ class PaymentDelivery:
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Begin firing once Home Assistant has started; returns the unsubscribe."""
-        return async_at_started(self._hass, self._async_started)
-
-    async def _async_started(self, _: HomeAssistant) -> None:
-        if not self._stopped:
-            self._started = True
-            self._flush()
+        return self._gate.async_start()
 
     @callback
     def async_stop(self) -> None:
         """Fire nothing more; what is held stays undelivered (and comes again)."""
-        self._stopped = True
-        self._started = False
+        self._gate.async_close()
 
     def knows(self, tx_id: str) -> bool:
         """Whether a transaction was delivered, seen, or is held for delivery."""
@@ -186,7 +179,7 @@ class PaymentDelivery:
     def _flush(self) -> None:
         # A held event counts as delivered only once it has fired: if Home Assistant
         # stops before it has started, the event comes again at the next start.
-        if not self._started or not self._held:
+        if not self._gate.open or not self._held:
             return
         offers = sorted(self._held.values(), key=_order)
         self._held.clear()

@@ -14,7 +14,6 @@ import logging
 from typing import Any, Final, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -27,6 +26,7 @@ from .api import (
     Subscription,
 )
 from .const import DOMAIN, EVENT_INVOICE_EXPIRED, EVENT_INVOICE_PAID
+from .gate import AnnounceGate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ class InvoiceWatcher:
         self._subscriptions: dict[str, Subscription] = {}
         # Settled but not announced yet (Home Assistant still starting).
         self._settled: dict[str, InvoiceStatus] = {}
-        self._started = False
-        self._stopped = False
+        self._gate = AnnounceGate(hass, self._flush)
 
     @property
     def latest(self) -> OpenInvoice | None:
@@ -110,18 +109,12 @@ class InvoiceWatcher:
         """Subscribe to every open invoice; announce once Home Assistant started."""
         for payment_hash in self._open:
             self._subscribe(payment_hash)
-        return async_at_started(self._hass, self._async_started)
-
-    async def _async_started(self, _: HomeAssistant) -> None:
-        if not self._stopped:
-            self._started = True
-            self._flush()
+        return self._gate.async_start()
 
     @callback
     def async_stop(self) -> None:
         """Announce nothing more and stop following the invoices."""
-        self._stopped = True
-        self._started = False
+        self._gate.async_close()
         for subscription in self._subscriptions.values():
             subscription.cancel()
         self._subscriptions.clear()
@@ -153,7 +146,7 @@ class InvoiceWatcher:
             except BlinkError as err:
                 _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
                 continue
-            if self._stopped:
+            if self._gate.closed:
                 return
             self._on_status(payment_hash, status)
 
@@ -180,7 +173,7 @@ class InvoiceWatcher:
         self._on_change()
 
     def _subscribe(self, payment_hash: str) -> None:
-        if payment_hash in self._subscriptions or self._stopped:
+        if payment_hash in self._subscriptions or self._gate.closed:
             return
 
         @callback
@@ -199,7 +192,7 @@ class InvoiceWatcher:
     def _on_status(self, payment_hash: str, status: InvoiceStatus) -> None:
         if (
             status is InvoiceStatus.PENDING
-            or self._stopped
+            or self._gate.closed
             or payment_hash not in self._open
             or payment_hash in self._settled
         ):
@@ -211,7 +204,7 @@ class InvoiceWatcher:
         self._on_change()
 
     def _flush(self) -> None:
-        if not self._started or not self._settled:
+        if not self._gate.open or not self._settled:
             return
         settled = list(self._settled.items())
         self._settled.clear()
