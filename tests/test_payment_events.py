@@ -68,8 +68,11 @@ async def test_lightning_payment_fires_one_event_and_moves_the_balance(
     received: list[Event],
 ) -> None:
     requests = simulator.stats.http_requests
+    before = datetime.now(UTC)
+    # Pushed as Blink pushes it: its createdAt unusable (what-blink-sends 1).
     tx = await simulator.receive_lightning(2_100, memo="coffee")
     await wait_until(lambda: len(received) == 1)
+    after = datetime.now(UTC)
     await hass.async_block_till_done()
 
     data = received[0].data
@@ -90,6 +93,8 @@ async def test_lightning_payment_fires_one_event_and_moves_the_balance(
     }
     assert data["payment_hash"] is not None
     assert len(data["payment_hash"]) == 64
+    # Dated by its arrival, as the contract says of a live push.
+    assert before <= datetime.fromisoformat(data["created_at"]) <= after
     assert state_of(hass, "sensor.satoshi_btc_balance") == "252100"
     # The push carried the new balance: no HTTP request was needed.
     assert simulator.stats.http_requests == requests

@@ -177,7 +177,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._stale_timer: CALLBACK_TYPE | None = None
         self._catch_up_lock = asyncio.Lock()
         self._balance_pushes = 0
-        self._balances_as_of: datetime | None = None
         self._history_last_payment: datetime | None = None
         self.catch_ups = 0
         self._closing = False
@@ -412,19 +411,24 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                     )
                 else:
                     self._offer([tx], neighbours=(), replayed=False)
-                if update.account is not None and (
-                    self._balances_as_of is None
-                    or tx.created_at >= self._balances_as_of
-                ):
-                    # Balances come with each payment; one that arrives out of
-                    # order carries older balances and must not undo a newer one.
-                    self._balances_as_of = tx.created_at
-                    self._balance_pushes += 1
-                    self.async_set_updated_data(
-                        replace(self.data, account=update.account)
-                    )
             case _:
                 pass
+        if update.account is not None:
+            self._on_balances(update.account)
+
+    @callback
+    def _on_balances(self, pushed: Account) -> None:
+        """Take the balances Blink sends with every price tick and payment.
+
+        Blink reads them as each update goes out, so the latest frame has the
+        newest; a missed payment push is made good by the next tick (every 30 s).
+        The display currency is the one the socket connected with (Blink keeps
+        the account of a socket from its connect), so HTTP's stays.
+        """
+        self._balance_pushes += 1
+        account = replace(pushed, display_currency=self.data.account.display_currency)
+        if account != self.data.account:
+            self.async_set_updated_data(replace(self.data, account=account))
 
     async def _async_offer_after_twin_check(self, tx: Transaction) -> None:
         """Look at the newest transactions: only a twin marks a conversion."""

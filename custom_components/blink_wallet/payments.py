@@ -51,12 +51,18 @@ def is_own_transfer(
         return tx.counterparty_wallet_id in own_wallet_ids
     if tx.counterparty_username is not None:
         return False
+    neighbours = tuple(neighbours)
+    # A pushed transaction is dated by its arrival; Blink's own date of it is on
+    # its copy among the neighbours (read over HTTP), if there.
+    created_at = next(
+        (other.created_at for other in neighbours if other.id == tx.id), tx.created_at
+    )
     return any(
         other.id != tx.id
         and other.settlement == SETTLEMENT_INTRALEDGER
         and other.direction is not tx.direction
         and other.settlement_currency is not tx.settlement_currency
-        and other.created_at == tx.created_at
+        and other.created_at == created_at
         and other.counterparty_username is None
         for other in neighbours
     )

@@ -26,6 +26,14 @@ from custom_components.blink_wallet.api import (
 
 from .payloads import PAYMENT_HASH, TX_HASH, me, realtime_price, transaction
 
+# When a pushed update arrived: the date of the payments it carries.
+ARRIVED = datetime(2026, 12, 3, 12, 0, 1, tzinfo=UTC)
+
+
+def my_update(payload: object) -> MyUpdate:
+    """Read a `myUpdates` payload as the socket does, arrived at ARRIVED."""
+    return MyUpdate.from_payload(payload, received_at=ARRIVED)
+
 
 def test_lightning_receipt_is_read_in_full() -> None:
     tx = Transaction.from_payload(transaction())
@@ -310,7 +318,7 @@ def test_broken_realtime_price_raises_model_error(broken: dict[str, Any]) -> Non
 
 
 def test_my_update_with_a_price() -> None:
-    update = MyUpdate.from_payload(
+    update = my_update(
         {
             "errors": [],
             "me": None,
@@ -324,7 +332,7 @@ def test_my_update_with_a_price() -> None:
 
 
 def test_my_update_with_a_lightning_payment_and_the_balances_after_it() -> None:
-    update = MyUpdate.from_payload(
+    update = my_update(
         {
             "errors": [],
             "me": me(btc=6000),
@@ -340,7 +348,7 @@ def test_my_update_with_a_lightning_payment_and_the_balances_after_it() -> None:
         kind=PaymentKind.LN,
         notification_type=None,
         ln_status="PAID",
-        transaction=Transaction.from_payload(transaction()),
+        transaction=Transaction.from_payload(transaction(), received_at=ARRIVED),
     )
     assert update.account is not None
     assert update.account.btc_wallet is not None
@@ -357,7 +365,7 @@ def test_my_update_with_a_lightning_payment_and_the_balances_after_it() -> None:
 def test_my_update_with_other_payments(
     typename: str, kind: PaymentKind, notification: str
 ) -> None:
-    update = MyUpdate.from_payload(
+    update = my_update(
         {
             "update": {
                 "__typename": typename,
@@ -384,11 +392,11 @@ def test_my_update_with_other_payments(
     ],
 )
 def test_my_update_members_this_client_does_not_use_are_none(member: Any) -> None:
-    assert MyUpdate.from_payload({"errors": [], "update": member}).update is None
+    assert my_update({"errors": [], "update": member}).update is None
 
 
 def test_a_malformed_account_beside_a_payment_does_not_lose_the_payment() -> None:
-    update = MyUpdate.from_payload(
+    update = my_update(
         {
             "me": {"defaultAccount": None},
             "update": {
@@ -417,7 +425,50 @@ def test_a_malformed_account_beside_a_payment_does_not_lose_the_payment() -> Non
 )
 def test_broken_my_update_raises_model_error(payload: Any) -> None:
     with pytest.raises(BlinkModelError):
-        MyUpdate.from_payload(payload)
+        my_update(payload)
+
+
+# What Blink pushes in place of `createdAt` (what-blink-sends 1): its Timestamp
+# scalar's error object, after its pubsub made the Date a string; or nothing at
+# all, since the subscription does not select it.
+_PUSHED_CREATED_AT: list[object] = [
+    {"message": "Invalid value for Date", "extensions": {"code": "INVALID_INPUT"}},
+    "2026-12-03T11:59:58.123Z",
+    None,
+    1_700_000_000,
+]
+
+
+@pytest.mark.parametrize("created_at", _PUSHED_CREATED_AT)
+def test_a_pushed_payment_is_dated_by_its_arrival(created_at: object) -> None:
+    pushed = transaction()
+    pushed["createdAt"] = created_at
+    if created_at is None:
+        del pushed["createdAt"]
+
+    update = my_update(
+        {
+            "errors": [],
+            "me": me(btc=6000),
+            "update": {
+                "__typename": "LnUpdate",
+                "status": "PAID",
+                "transaction": pushed,
+            },
+        }
+    )
+
+    assert isinstance(update.update, PaymentUpdate)
+    assert update.update.transaction.created_at == ARRIVED
+    assert update.update.transaction.id == transaction()["id"]
+
+
+def test_over_http_an_unusable_created_at_is_still_an_error() -> None:
+    broken = transaction()
+    broken["createdAt"] = _PUSHED_CREATED_AT[0]
+
+    with pytest.raises(BlinkModelError, match=r"Transaction\.createdAt"):
+        Transaction.from_payload(broken)
 
 
 def test_models_are_frozen() -> None:

@@ -26,6 +26,7 @@ from graphql import (
     GraphQLError,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLScalarType,
     GraphQLSchema,
     build_schema,
 )
@@ -66,6 +67,7 @@ from .state import (
     Transaction,
     Wallet,
 )
+from .wire import member_of, pushed, serialize_timestamp
 
 SCHEMA_FILE = Path(__file__).with_name("blink-public-schema.graphql")
 # Blink's MAX_PAGINATION_PAGE_SIZE; also the page size when none is asked for.
@@ -170,6 +172,8 @@ def type_resolver(
     value: Any, _info: Info, _abstract_type: GraphQLAbstractType
 ) -> str | None:
     """Name the concrete type of an interface or union value."""
+    if isinstance(value, Mapping):
+        return member_of(value, _abstract_type.name)
     if isinstance(value, Wallet):
         return "BTCWallet" if value.wallet_currency == "BTC" else "UsdWallet"
     return _TYPE_NAMES.get(type(value))
@@ -643,7 +647,8 @@ def _my_updates(event: Event, info: Info) -> Any:
         case PriceEvent(quote=quote):
             return {"errors": [], "me": account.user, "update": quote}
         case TransactionEvent(update=update):
-            return {"errors": [], "me": account.user, "update": update}
+            # Through Blink's pubsub: plain JSON, the Date a string (wire.py).
+            return {"errors": [], "me": account.user, "update": pushed(update)}
 
 
 def _subscribe_realtime_price(
@@ -763,6 +768,9 @@ def _object_type(schema: GraphQLSchema, name: str) -> GraphQLObjectType:
 def blink_schema() -> GraphQLSchema:
     """Blink's schema with the simulator's resolvers (built once per process)."""
     schema = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+    timestamp = schema.get_type("Timestamp")
+    assert isinstance(timestamp, GraphQLScalarType)
+    timestamp.coerce_output_value = serialize_timestamp
     for type_name, resolvers in (("Query", _QUERY), ("Mutation", _MUTATION)):
         for name, field in _object_type(schema, type_name).fields.items():
             field.resolve = resolvers.get(name) or _not_served(type_name, name)

@@ -218,6 +218,18 @@ class BlinkSimulator:
         """
         market = self.state.market
         market.btc_usd = Decimal(usd_per_btc)
+        await self.publish_prices()
+
+    async def publish_prices(self) -> None:
+        """Publish the current price in every currency, as Blink does every 30 s.
+
+        blinkbitcoin/blink core/api/src/servers/trigger.ts (`publishCurrentPrices`,
+        every 30 s whether the price moved or not) through
+        core/api/src/services/notifications/index.ts (`priceUpdate`): each
+        currency's `realtimePrice` subscriptions, and every `myUpdates` of that
+        display currency (a `Price` first for USD).
+        """
+        market = self.state.market
         market.timestamp = int(self.state.clock())
         for currency in CURRENCIES:
             quote = market.quote(currency)

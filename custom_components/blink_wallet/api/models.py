@@ -360,8 +360,15 @@ class Transaction:
     counterparty_username: str | None = None
 
     @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `Transaction` object selected by `TRANSACTION_FRAGMENT`."""
+    def from_payload(
+        cls, payload: object, *, received_at: datetime | None = None
+    ) -> Self:
+        """Build from a `Transaction` object selected by `TRANSACTION_FRAGMENT`.
+
+        A pushed transaction (`PUSHED_TRANSACTION_FRAGMENT`) has no usable
+        `createdAt`: it is dated `received_at`, the moment it arrived, and
+        whatever stands in its `createdAt` is not read.
+        """
         where = "Transaction"
         data = _mapping(payload, where)
         _note_extras(where, data, _TRANSACTION_FIELDS)
@@ -387,7 +394,11 @@ class Transaction:
         )
         return cls(
             id=_str(data, "id", where),
-            created_at=_timestamp(data, "createdAt", where),
+            created_at=(
+                _timestamp(data, "createdAt", where)
+                if received_at is None
+                else received_at
+            ),
             direction=_enum(data, "direction", where, TxDirection),
             status=_enum(data, "status", where, TxStatus),
             memo=_opt_str(data, "memo", where),
@@ -531,16 +542,20 @@ class MyUpdate:
 
     `update` is None for members this client does not use: `Price` (the same price
     as `RealtimePrice`, in a less useful form) and members newer than the client.
-    `account` carries the balances as they stand after a payment; Blink sends it
-    with payments, not with prices.
+    `account` carries the balances as they stood when Blink sent the update; Blink
+    sends it with every `RealtimePrice` and every payment, not with `Price`.
     """
 
     update: PaymentUpdate | PriceUpdate | None
     account: Account | None = None
 
     @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `MyUpdatesPayload` object."""
+    def from_payload(cls, payload: object, *, received_at: datetime) -> Self:
+        """Build from a `MyUpdatesPayload` object that arrived at `received_at`.
+
+        A pushed payment is dated by its arrival: Blink's pushed `createdAt` is
+        unusable (see `PUSHED_TRANSACTION_FRAGMENT`).
+        """
         data = _mapping(payload, "MyUpdatesPayload")
         account = _account_beside(data.get("me"))
         raw = data.get("update")
@@ -569,7 +584,7 @@ class MyUpdate:
                     _str(update, "status", typename) if kind is PaymentKind.LN else None
                 ),
                 transaction=Transaction.from_payload(
-                    _present(update, "transaction", typename)
+                    _present(update, "transaction", typename), received_at=received_at
                 ),
             ),
         )

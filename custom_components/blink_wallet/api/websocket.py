@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 import itertools
 import math
 import random
@@ -955,7 +956,8 @@ class BlinkWebSocket:
 
 
 def _parse_my_update(payload: object) -> MyUpdate | None:
-    return MyUpdate.from_payload(payload)
+    # Parsed as the frame is read: the moment a pushed payment arrived.
+    return MyUpdate.from_payload(payload, received_at=datetime.now(UTC))
 
 
 def _parse_realtime_price(payload: object) -> RealtimePrice | None:
