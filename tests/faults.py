@@ -39,6 +39,8 @@ FAST_SOCKET = {
     "resubscribe_timeout": 0.3,
     "backoff_base": 0.02,
     "backoff_cap": 0.2,
+    "socket_window": 0.06,
+    "refusal_window": 0.02,
 }
 
 # Server closes the contract calls retryable, and those it calls protocol bugs.

@@ -123,17 +123,17 @@ async def test_offers_fire_once_in_order_after_start(hass: HomeAssistant) -> Non
 
 
 def test_which_transactions_are_events() -> None:
-    assert classify(_tx("r"), own_transfer=False) is PaymentEventType.RECEIVED
+    assert classify(_tx("r"), not_a_payment=False) is PaymentEventType.RECEIVED
     assert (
-        classify(_tx("p", status=TxStatus.PENDING), own_transfer=False)
+        classify(_tx("p", status=TxStatus.PENDING), not_a_payment=False)
         is PaymentEventType.PENDING
     )
-    assert classify(_tx("f", status=TxStatus.FAILURE), own_transfer=False) is None
+    assert classify(_tx("f", status=TxStatus.FAILURE), not_a_payment=False) is None
     assert (
-        classify(_tx("s", direction=TxDirection.SEND), own_transfer=False)
+        classify(_tx("s", direction=TxDirection.SEND), not_a_payment=False)
         is PaymentEventType.SENT
     )
-    assert classify(_tx("o"), own_transfer=True) is None
+    assert classify(_tx("o"), not_a_payment=True) is None
 
 
 def test_a_named_counterparty_wallet_decides_a_transfer() -> None:

@@ -108,7 +108,10 @@ async def test_my_updates_starts_with_the_price_in_the_display_currency(
     }
     payload = realtime["payload"]["data"]["myUpdates"]
     assert payload["errors"] == []
-    assert payload["me"] == {"id": simulator.account.user.id}
+    # `me` on the socket is the account (my-updates.ts `userPayload(domainAccount)`),
+    # so its id is the account's, not the user's as over HTTP.
+    assert payload["me"] == {"id": simulator.account.id}
+    assert simulator.account.id != simulator.account.user.id
     assert payload["update"] == {
         "__typename": "RealtimePrice",
         "denominatorCurrency": "USD",
@@ -673,6 +676,20 @@ async def test_websocket_keepalive_pings_like_blink(
     ):
         msg = await socket.ws.receive(timeout=1)
         assert msg.type is aiohttp.WSMsgType.PING
+        # Unanswered: graphql-ws terminates the socket an interval later, with no
+        # close frame (the client sees the connection drop).
+        msg = await socket.ws.receive(timeout=1)
+        assert msg.type in {aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSE}
+        assert socket.ws.close_code in {None, 1006}
+    assert sim.stats.keepalive_pings >= 1
+
+
+def test_blink_pings_every_12_seconds_and_republishes_prices_every_30() -> None:
+    # graphql-ws 5's default keep-alive (Blink's ws-server.ts sets none) and
+    # trigger.ts's price interval: the simulator's defaults, as Blink runs.
+    sim = BlinkSimulator()
+    assert sim._core.keepalive == 12.0
+    assert sim._price_every == 30.0
 
 
 # --- lifecycle -------------------------------------------------------------------------
@@ -766,3 +783,104 @@ async def test_the_raw_client_notices_unexpected_frames(
         await simulator.send_raw("surprise")
         with pytest.raises(AssertionError, match="expected silence"):
             await socket.silent_for(1)
+
+
+# --- what Blink really sends (blink-api.md, "What Blink really sends") ----------------
+
+ME_AND_PRICE = """subscription { myUpdates { errors { message code }
+  me { id defaultAccount { displayCurrency wallets { walletCurrency balance } } }
+  update { __typename ... on RealtimePrice { denominatorCurrency } } } }"""
+
+
+async def test_prices_come_every_tick_with_the_balances_of_that_moment(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    # trigger.ts republishes every 30 s (here 50 ms), moved or not; my-updates.ts
+    # sends `me` with every RealtimePrice, its balances read as it goes out.
+    async with (
+        BlinkSimulator(price_every=0.05) as sim,
+        connect(session, sim.ws_url, key=TEST_API_KEY) as socket,
+    ):
+        await socket.subscribe("1", ME_AND_PRICE)
+        ticks: list[dict[str, Any]] = []
+        while len(ticks) < 3:
+            payload = (await socket.receive())["payload"]["data"]["myUpdates"]
+            if payload["update"]["__typename"] == "RealtimePrice":
+                ticks.append(payload)
+                if len(ticks) == 2:
+                    sim.account.btc_wallet.balance += 1  # moved behind the socket
+        balances = [
+            {
+                w["walletCurrency"]: w["balance"]
+                for w in t["me"]["defaultAccount"]["wallets"]
+            }
+            for t in ticks
+        ]
+
+    assert balances[0] == balances[1] == {"BTC": 250_000, "USD": 5_000}
+    assert balances[2] == {"BTC": 250_001, "USD": 5_000}
+
+
+async def test_a_key_check_that_failed_at_connect_refuses_until_a_new_connect(
+    simulator: BlinkSimulator, session: aiohttp.ClientSession
+) -> None:
+    # ws-server.ts keeps each key's outcome of its last connect; an outage of the
+    # key service at connect refuses myUpdates on that socket even once the
+    # service is back, and a later connect with the key heals it.
+    simulator.key_service(up=False)
+    async with connect(session, simulator.ws_url, key=TEST_API_KEY) as poisoned:
+        simulator.key_service(up=True)
+        await poisoned.subscribe("1", MY_UPDATES)
+        refused = await poisoned.receive()
+        assert refused["payload"]["errors"][0]["message"] == (
+            "Not Authenticated for subscription"
+        )
+        assert refused["payload"]["errors"][0]["extensions"] == {
+            "code": "NOT_AUTHENTICATED"
+        }
+        assert "code" not in refused["payload"]["errors"][0]  # socket: extensions only
+        assert await poisoned.receive() == {"id": "1", "type": "complete"}
+        await poisoned.subscribe("2", MY_UPDATES)  # same socket: still refused
+        assert "errors" in (await poisoned.receive())["payload"]
+        assert await poisoned.receive() == {"id": "2", "type": "complete"}
+
+        async with connect(session, simulator.ws_url, key=TEST_API_KEY) as fresh:
+            await subscribed(fresh)
+        # The new connect refreshed the key's outcome for the old socket too.
+        await poisoned.subscribe("3", MY_UPDATES)
+        assert update_of(await poisoned.receive())["__typename"] == "Price"
+    assert simulator.stats.key_checks_failed == 1
+
+
+async def test_while_the_key_service_is_down_http_says_401_like_a_revoked_key(
+    simulator: BlinkSimulator, session: aiohttp.ClientSession
+) -> None:
+    query = {"query": "{ me { id } }"}
+    headers = {"X-API-KEY": TEST_API_KEY}
+    simulator.key_service(up=False)
+    async with session.post(simulator.http_url, json=query, headers=headers) as down:
+        assert down.status == 401
+    simulator.key_service(up=True)
+    async with session.post(simulator.http_url, json=query, headers=headers) as up:
+        assert up.status == 200
+
+
+async def test_a_display_currency_change_reaches_the_socket_only_at_a_new_connect(
+    simulator: BlinkSimulator, session: aiohttp.ClientSession
+) -> None:
+    async with connect(session, simulator.ws_url, key=TEST_API_KEY) as before:
+        await before.subscribe("1", ME_AND_PRICE)
+        await before.receive()  # Price (USD)
+        await before.receive()  # RealtimePrice
+        await simulator.set_display_currency("EUR")
+        await simulator.publish_prices()
+        await before.receive()  # Price again
+        old = (await before.receive())["payload"]["data"]["myUpdates"]
+        async with connect(session, simulator.ws_url, key=TEST_API_KEY) as after:
+            await after.subscribe("1", ME_AND_PRICE)
+            new = (await after.receive())["payload"]["data"]["myUpdates"]
+
+    assert old["update"]["denominatorCurrency"] == "USD"
+    assert old["me"]["defaultAccount"]["displayCurrency"] == "USD"
+    assert new["update"]["denominatorCurrency"] == "EUR"
+    assert new["me"]["defaultAccount"]["displayCurrency"] == "EUR"

@@ -61,6 +61,7 @@ from .payments import (
     PaymentEventType,
     classify,
     event_data,
+    is_fee_reimbursement,
     is_own_transfer,
     may_be_own_transfer,
 )
@@ -84,6 +85,11 @@ STATISTICS_DELAY_SECONDS = 30
 RECENT_HORIZON = timedelta(days=2)
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
+# A refused key is asked about again after these waits, then every 5 minutes: an
+# outage of Blink's key service looks exactly like a revoked key (a 401), except
+# that it ends (core/api-keys/src/graphql/convert.rs answers 500 on any database
+# error; Blink's gateway makes that a 401).
+KEY_RECHECK_SECONDS = (60, 120, 240, 300)
 
 
 @contextmanager
@@ -115,6 +121,7 @@ def _last_received(
             if tx.direction is TxDirection.RECEIVE
             and tx.status is TxStatus.SUCCESS
             and not is_own_transfer(tx, own_wallets, transactions)
+            and not is_fee_reimbursement(tx, transactions)
         ),
         default=None,
     )
@@ -188,6 +195,10 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
         self._catch_up_retry: CALLBACK_TYPE | None = None
+        # Set while Blink refuses the key: when to ask it again.
+        self._key_check: CALLBACK_TYPE | None = None
+        self._key_checks = 0
+        self._streaming = False
 
     # --- options ---------------------------------------------------------------
 
@@ -270,9 +281,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.websocket.subscribe_realtime_price(self.display_currency, self._on_price)
         entry.async_on_unload(self.delivery.async_start())
         entry.async_on_unload(self.invoices.async_start())
-        entry.async_create_background_task(
-            self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
-        )
+        self._start_socket()
         if self.statistics.available():
             entry.async_create_background_task(
                 self.hass,
@@ -285,16 +294,19 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 )
             )
 
+    def _start_socket(self) -> None:
+        entry = self.config_entry
+        self._streaming = True
+        entry.async_create_background_task(
+            self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
+        )
+
     async def _async_run_stream(self) -> None:
         try:
             await self.websocket.run()
         except BlinkAuthError:
-            LOGGER.warning(
-                "Blink refused the API key of %s; asking for a new one",
-                self.config_entry.title,
-            )
             self._set_stale(stale=True)
-            self.config_entry.async_start_reauth(self.hass)
+            self._on_key_refused()
         except BlinkConfigurationError as err:
             LOGGER.error(
                 "Blink refused the live updates of %s: %s", self.config_entry.title, err
@@ -312,6 +324,64 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                     "error": str(err),
                 },
             )
+        finally:
+            self._streaming = False
+
+    # --- a refused key -------------------------------------------------------------
+
+    @callback
+    def _on_key_refused(self) -> None:
+        """Ask for a new key, and keep asking Blink about this one meanwhile."""
+        if self._key_check is not None or self._closing:
+            return  # already checking
+        LOGGER.warning(
+            "Blink refused the API key of %s; asking for a new one, and checking "
+            "this one again every few minutes (Blink's own outages look the same)",
+            self.config_entry.title,
+        )
+        self.config_entry.async_start_reauth(self.hass)
+        self._schedule_key_check()
+
+    def _schedule_key_check(self) -> None:
+        delay = KEY_RECHECK_SECONDS[min(self._key_checks, len(KEY_RECHECK_SECONDS) - 1)]
+        self._key_checks += 1
+
+        @callback
+        def _check(_: datetime) -> None:
+            self._key_check = None
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_check_key(), f"{DOMAIN} key check"
+            )
+
+        self._key_check = async_call_later(self.hass, delay, _check)
+
+    async def _async_check_key(self) -> None:
+        """One HTTP call; accepted again: end the reauth flow and resume."""
+        try:
+            await self.client.scopes()
+        except BlinkError as err:
+            if self._closing:
+                return
+            LOGGER.debug(
+                "Blink still refuses the key of %s: %s", self.config_entry.title, err
+            )
+            self._schedule_key_check()
+            return
+        if self._closing:
+            return
+        LOGGER.info(
+            "Blink accepts the API key of %s again; resuming", self.config_entry.title
+        )
+        self._key_checks = 0
+        entry = self.config_entry
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"entry_id": entry.entry_id, "source": "reauth"}
+        ):
+            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        if not self._streaming:
+            self._start_socket()
+        else:
+            self._schedule_catch_up_retry(0)
 
     async def async_shutdown(self) -> None:
         """Close the socket and write the delivery state (on unload)."""
@@ -328,10 +398,10 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             # the stale timer cancelled next.
             await self.websocket.close()
         finally:
-            for cancel in (self._stale_timer, self._catch_up_retry):
+            for cancel in (self._stale_timer, self._catch_up_retry, self._key_check):
                 if cancel is not None:
                     cancel()
-            self._stale_timer = self._catch_up_retry = None
+            self._stale_timer = self._catch_up_retry = self._key_check = None
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
             await self.delivery.async_flush_to_disk()
@@ -463,7 +533,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             if self.delivery.knows(tx.id):
                 continue
             kind = classify(
-                tx, own_transfer=is_own_transfer(tx, own_wallets, neighbours)
+                tx,
+                not_a_payment=is_own_transfer(tx, own_wallets, neighbours)
+                or is_fee_reimbursement(tx, neighbours),
             )
             if kind is None or (kind is PaymentEventType.SENT and not self.sent_events):
                 seen.append(tx)
@@ -539,7 +611,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 )
                 pending = await self.client.pending_incoming_transactions()
             except BlinkAuthError:
-                self.config_entry.async_start_reauth(self.hass)
+                # The socket may still be served (Blink keeps the key it checked
+                # at connect): ask for a new key, and about this one again.
+                self._on_key_refused()
                 return
             except BlinkConnectionError as err:
                 # Rate limited: Blink says when to come back (Retry-After).

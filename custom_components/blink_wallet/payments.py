@@ -10,6 +10,7 @@ from typing import Any
 
 from .api import (
     SETTLEMENT_INTRALEDGER,
+    SETTLEMENT_LIGHTNING,
     Transaction,
     TxDirection,
     TxStatus,
@@ -68,6 +69,40 @@ def is_own_transfer(
     )
 
 
+# The memo Blink books on a fee reimbursement (core/api/src/app/payments/
+# reimburse-fee.ts); shown only from 50 sats (its memo-sharing threshold).
+FEE_REIMBURSEMENT_MEMO = "fee reimbursement"
+
+
+def is_fee_reimbursement(tx: Transaction, neighbours: Iterable[Transaction]) -> bool:
+    """Tell Blink's refund of an unused Lightning fee reserve from a payment.
+
+    Blink books it as an intra-ledger receipt initiated and settled intra-ledger,
+    naming nobody, never pushed (core/api/src/app/payments/reimburse-fee.ts,
+    core/api/src/domain/wallets/tx-history.ts). Its memo says so from 50 sats; a
+    smaller one is known by the Lightning payment out of the same wallet before
+    it whose fee it does not exceed.
+    """
+    if not (
+        tx.direction is TxDirection.RECEIVE
+        and tx.settlement == SETTLEMENT_INTRALEDGER
+        and tx.initiation == SETTLEMENT_INTRALEDGER
+        and tx.counterparty_username is None
+        and tx.counterparty_wallet_id is None
+    ):
+        return False
+    if tx.memo == FEE_REIMBURSEMENT_MEMO:
+        return True
+    return any(
+        other.direction is TxDirection.SEND
+        and other.initiation == SETTLEMENT_LIGHTNING
+        and other.settlement_currency is tx.settlement_currency
+        and other.created_at <= tx.created_at
+        and 0 < tx.settlement_amount <= other.settlement_fee
+        for other in neighbours
+    )
+
+
 def may_be_own_transfer(tx: Transaction) -> bool:
     """Whether only the twin can tell (an intra-ledger receipt naming nobody)."""
     return (
@@ -77,13 +112,14 @@ def may_be_own_transfer(tx: Transaction) -> bool:
     )
 
 
-def classify(tx: Transaction, *, own_transfer: bool) -> PaymentEventType | None:
+def classify(tx: Transaction, *, not_a_payment: bool) -> PaymentEventType | None:
     """Return the event a transaction stands for, or None when it fires nothing.
 
-    Transfers between the account's own wallets move balances and fire nothing; a
-    failed receipt was never money received.
+    Money that is not a payment (transfers between the account's own wallets,
+    fee reimbursements) moves balances and fires nothing; a failed receipt was
+    never money received.
     """
-    if own_transfer:
+    if not_a_payment:
         return None
     if tx.direction is TxDirection.SEND:
         return PaymentEventType.SENT

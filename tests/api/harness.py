@@ -17,7 +17,8 @@ from custom_components.blink_wallet.api import (
     Subscription,
 )
 
-# Production is 20 s / 10 s / 10 s / 600 s / 1 s…5 min; tests run far faster.
+# Production is 20 s / 10 s / 10 s / 600 s / 1 s…5 min, 10 sockets a minute and 3
+# in 20 s after a refusal; tests run about a thousand times faster.
 # Deadlines stay loose enough for a loaded machine; the tests of a deadline set
 # their own. Silence watching is off unless a test turns it down.
 FAST: dict[str, Any] = {
@@ -29,6 +30,8 @@ FAST: dict[str, Any] = {
     "resubscribe_timeout": 0.2,
     "backoff_base": 0.01,
     "backoff_cap": 0.05,
+    "socket_window": 0.06,
+    "refusal_window": 0.02,
 }
 
 

@@ -17,6 +17,7 @@ from custom_components.blink_wallet.api import (
     BlinkError,
     BlinkGraphQLError,
     BlinkModelError,
+    BlinkPermissionError,
     BlinkProtocolError,
     BlinkRateLimitError,
     WalletCurrency,
@@ -289,10 +290,13 @@ async def test_missing_scope_is_a_graphql_error(
     simulator.add_key("receive-only", scopes=("RECEIVE",))
     client = BlinkClient(session, "receive-only", api_url=simulator.http_url)
 
-    with pytest.raises(BlinkGraphQLError) as caught:
+    with pytest.raises(BlinkPermissionError) as caught:
         await client.account()
 
-    assert "NOT_AUTHORIZED" in caught.value.codes
+    # What Blink's scope middleware answers (what-blink-sends 13): its
+    # AuthorizationError, unmapped, as an unexpected client error.
+    assert caught.value.codes == ("UNEXPECTED_CLIENT_ERROR",)
+    assert "not authorized to read data" in str(caught.value)
 
 
 async def test_slow_answer_is_a_connection_error(

@@ -316,16 +316,23 @@ def refuse_my_updates(times: int) -> Callable[[object, str], Sequence[str]]:
     return hook
 
 
-async def test_not_authenticated_while_http_accepts_the_key_is_retried(
+async def test_a_socket_whose_key_check_failed_at_connect_is_replaced(
     simulator: BlinkSimulator, harness: Build
 ) -> None:
-    simulator.behaviour.frame_hook = refuse_my_updates(1)
+    # what-blink-sends 4: Blink keeps the outcome of the key check at connect, so
+    # that socket refuses myUpdates for good while HTTP accepts the key; only a
+    # new socket (a new check) helps, never subscribing again on the old one.
+    simulator.fail_key_checks(1)
     h = harness()
     await started(h)
+    tx = await simulator.receive_lightning(1_000)
+    await h.wait_for(lambda: len(h.payments) == 1)
 
+    assert simulator.stats.key_checks_failed == 1
     assert simulator.stats.http_operations["Scopes"] == 1
-    assert simulator.stats.subscriptions["myUpdates"] == 2
-    assert simulator.stats.ws_connections == 1
+    assert simulator.stats.ws_connections == 2
+    assert simulator.stats.subscriptions["myUpdates"] == 2  # one per socket
+    assert h.payments[0].transaction.id == tx.id
     await h.wait_for(lambda: h.gaps == 1)  # what the refused stream missed
 
 

@@ -151,6 +151,9 @@ async def test_a_thousand_malformed_and_drifted_frames(
     previous_handler = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
     rng = random.Random(20260101)  # noqa: S311 - reproducible, not secret
+    # Hundreds of sockets in seconds: Blink's ingress limit (tested on its own in
+    # test_socket_budget.py) would stretch this to hours.
+    simulator.ingress.requests_per_minute = None
     h = harness()
     h.my_updates()
     h.realtime_price()

@@ -54,6 +54,7 @@ def test_lightning_receipt_is_read_in_full() -> None:
         tx_hash=None,
         counterparty_wallet_id=None,
         external_id=None,
+        initiation="lightning",
     )
     assert tx.created_at.tzinfo is UTC
     assert tx.direction == "RECEIVE"

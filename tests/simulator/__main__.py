@@ -32,7 +32,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Serve until `stop` is set."""
     # Blink pings its sockets at the WebSocket level every 12 s.
     sim = BlinkSimulator(
-        api_key=args.key, host=args.host, port=args.port, seed=args.seed, keepalive=12.0
+        api_key=args.key, host=args.host, port=args.port, seed=args.seed
     )
     if args.history:
         sim.seed_history(count=args.history, seed=args.seed + 1)

@@ -24,7 +24,10 @@ from graphql import (
     validate,
 )
 
+from . import lightning
+from .complexity import MAXIMUM_COMPLEXITY, complexity, too_complex
 from .control import Behaviour, Stats
+from .ingress import REFUSED_STATUS, Ingress
 from .protocol import GRAPHQL_TRANSPORT_WS, CloseCode, WsSession, root_fields
 from .pubsub import Hub
 from .schema import Context, blink_schema, field_resolver, type_resolver
@@ -51,6 +54,10 @@ class Core:
     stats: Stats
     keepalive: float | None = None
     sessions: set[WsSession] = field(default_factory=set)
+    # The socket server's outcome of each key's last check (ws-server.ts
+    # `authorizedContexts`); a restarted server starts with none.
+    auth_cache: dict[str, Context | None] = field(default_factory=dict)
+    ingress: Ingress | None = None
 
 
 CORE_KEY = web.AppKey("core", Core)
@@ -104,7 +111,10 @@ async def _gateway(core: Core, request: web.Request) -> Context:
     if not key:
         return Context(core.state, core.hub, stats=core.stats, behaviour=core.behaviour)
     record = core.state.key(key)
-    if record is None:
+    # While Blink's key service fails (any database error is a 500 there,
+    # core/api-keys/src/graphql/convert.rs), its gateway (Ory Oathkeeper) turns
+    # that into the same 401 as a revoked key.
+    if record is None or core.behaviour.key_service_down:
         core.stats.http_unauthorized += 1
         raise _Refusal(web.json_response(UNAUTHORIZED_BODY, status=401))
     account = core.state.accounts[record.account_id]
@@ -146,27 +156,56 @@ async def _document(
     return body, document, operation
 
 
+def _measure(body: dict[str, Any], document: DocumentNode) -> None:
+    """Refuse an operation of complexity 200 or more, as Blink does before running it.
+
+    blinkbitcoin/blink core/api/src/servers/graphql-server.ts: the complexity
+    plugin throws in `didResolveOperation`, which Apollo Server answers with HTTP
+    500 and no `data`; `formatError` moves the code to the top level. Variables
+    that do not coerce are left to execution to report, as ever (Blink's plugin
+    would trip over them first and answer 500 too).
+    """
+    name = body.get("operationName")
+    variables = body.get("variables")
+    try:
+        value = complexity(
+            document,
+            name if isinstance(name, str) else None,
+            variables if isinstance(variables, dict) else {},
+        )
+    except GraphQLError:
+        return
+    if value >= MAXIMUM_COMPLEXITY:
+        answer = {"errors": [_blink_error(GraphQLError(too_complex(value)))]}
+        raise _Refusal(web.json_response(answer, status=500))
+
+
 async def _graphql_http(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE_KEY]
     core.stats.http_requests += 1
     try:
         context = await _gateway(core, request)
         body, document, operation = await _document(request)
+        _measure(body, document)
     except _Refusal as refusal:
         return refusal.response
     core.stats.http_operations[_operation_key(body, operation)] += 1
     core.stats.http_fields.update(root_fields(operation))
-    result = execute(
-        blink_schema(),
-        document,
-        context_value=context,
-        variable_values=body.get("variables"),
-        operation_name=body.get("operationName"),
-        field_resolver=field_resolver,
-        type_resolver=type_resolver,
-    )
-    if isawaitable(result):
-        result = await result
+    reimbursing = lightning.FEE_REIMBURSEMENT.set(core.behaviour.reimburse_fees)
+    try:
+        result = execute(
+            blink_schema(),
+            document,
+            context_value=context,
+            variable_values=body.get("variables"),
+            operation_name=body.get("operationName"),
+            field_resolver=field_resolver,
+            type_resolver=type_resolver,
+        )
+        if isawaitable(result):
+            result = await result
+    finally:
+        lightning.FEE_REIMBURSEMENT.reset(reimbursing)
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [_blink_error(error) for error in result.errors]
@@ -185,10 +224,25 @@ async def _graphql_ws(request: web.Request) -> web.StreamResponse:
     if core.behaviour.handshake_faults:
         status = core.behaviour.handshake_faults.popleft()
         return web.Response(status=status, text=f"HTTP {status}")
+    ip = request.remote or ""
+    if core.ingress is not None and not core.ingress.admit(ip):
+        # ingress-nginx refuses past its limits with 503 and an HTML page.
+        return web.Response(
+            status=REFUSED_STATUS,
+            text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+            content_type="text/html",
+        )
+    try:
+        return await _serve_socket(core, request)
+    finally:
+        if core.ingress is not None:
+            core.ingress.closed(ip)
+
+
+async def _serve_socket(core: Core, request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         protocols=(GRAPHQL_TRANSPORT_WS,),
         autoping=False,
-        heartbeat=core.keepalive,
         timeout=2.0,
     )
     await ws.prepare(request)
@@ -206,6 +260,8 @@ async def _graphql_ws(request: web.Request) -> web.StreamResponse:
         hub=core.hub,
         behaviour=core.behaviour,
         stats=core.stats,
+        auth_cache=core.auth_cache,
+        keepalive=core.keepalive,
     )
     core.sessions.add(session)
     try:

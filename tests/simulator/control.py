@@ -35,6 +35,12 @@ class Behaviour:
     init_timeout: float = 3.0
     ack_delay: float = 0.0
     withhold_ack: bool = False
+    # Blink's key service (core/api-keys) is failing: it answers 500, which its
+    # gateway turns into 401 over HTTP, and socket connects fail their key check.
+    key_service_down: bool = False
+    # The next socket connects whose key check fails on its own (Blink's
+    # Oathkeeper call at connect gives up after 1 s), HTTP unaffected.
+    failing_key_checks: int = 0
     # Apply to sockets opened from now on (see BlinkSimulator.freeze_sockets).
     freeze_new: bool = False
     silence_new: bool = False
@@ -43,6 +49,19 @@ class Behaviour:
     http_faults: deque[HttpFault] = field(default_factory=deque)
     handshake_faults: deque[int] = field(default_factory=deque)
     payment_script: deque[ScriptedPayment] = field(default_factory=deque)
+    # Book the unused part of a Lightning payment's fee reserve back to the payer
+    # (over HTTP). Blink does so only with skipFeeReimbursement off, and its
+    # default is on (blinkbitcoin/blink core/api/src/config/schema.ts,
+    # core/api/src/app/payments/reimburse-fee.ts).
+    reimburse_fees: bool = False
+    # Accounts refused new invoices with RECEIVE_DISABLED, like Blink's wind-down
+    # `receiveBlockedAccountIds` (core/api/src/app/wind-down/check-receive-allowed.ts).
+    receive_disabled: set[str] = field(default_factory=set)
+    # Blink's `invoice_create` limiter, per account: points, duration and block
+    # (s) (core/api/src/config/schema.ts), and each account's key in it: until
+    # when it lives (clock time) and how many points it has consumed.
+    invoice_create_limit: tuple[int, int, int] = (60, 60, 300)
+    invoice_create_usage: dict[str, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -64,6 +83,10 @@ class Stats:
     pongs_sent: int = 0
     pings_sent: int = 0
     pongs_received: int = 0
+    # WebSocket-level keep-alive pings (graphql-ws's, every 12 s by default)
+    keepalive_pings: int = 0
+    # socket connects whose key check failed because the key service was down
+    key_checks_failed: int = 0
     # payments that left a wallet through lnInvoicePaymentSend/lnAddressPaymentSend
     # (ALREADY_PAID and refusals send nothing); BlinkSimulator.sent_payments lists them
     payments_sent: int = 0

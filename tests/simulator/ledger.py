@@ -106,6 +106,8 @@ class _Leg:
     memo: str | None = None
     fee: int = 0
     status: TxStatus = "SUCCESS"
+    # False: show the memo of a tiny receipt all the same
+    hide_small_memo: bool = True
 
 
 def _transaction(
@@ -126,7 +128,7 @@ def _transaction(
     settlement_amount = leg.amount - leg.fee if receiving else -(leg.amount + leg.fee)
     memo = leg.memo
     threshold = MEMO_SHARING_SATS_THRESHOLD if is_btc else MEMO_SHARING_CENTS_THRESHOLD
-    if receiving and settlement_amount < threshold:
+    if receiving and leg.hide_small_memo and settlement_amount < threshold:
         memo = None  # Blink hides memos of tiny receipts (spam)
     return Transaction(
         id=tx_id or state.new_object_id(when.created_at),
@@ -370,8 +372,14 @@ def send_lightning(
     status: TxStatus = "SUCCESS",
     when: When | None = None,
     payment: LnPayment | None = None,
+    actual_fee: int | None = None,
 ) -> Posting:
-    """Pay a Lightning invoice outside Blink. Blink publishes nothing for it."""
+    """Pay a Lightning invoice outside Blink. Blink publishes nothing for it.
+
+    With `actual_fee`, `fee` is the reserve the payment was charged: a
+    successful one then gets the unused part back as a fee reimbursement, booked
+    right after it (the second transaction of the posting).
+    """
     when = when or When.now(state)
     payment = payment or LnPayment.new(state, in_sats(amount, wallet, when.btc_usd))
     leg = _Leg(
@@ -385,6 +393,42 @@ def send_lightning(
             payment.preimage if status == "SUCCESS" else None
         ),
         initiation_via=InitiationViaLn(payment.payment_hash, payment.payment_request),
+    )
+    sent = _book(state, account, leg, when)
+    unused = fee - actual_fee if actual_fee is not None else 0
+    if status != "SUCCESS" or unused <= 0:
+        return Posting((sent,), ())
+    reimbursed = fee_reimbursement(state, account, unused, wallet=wallet, when=when)
+    return Posting((sent, *reimbursed.transactions), ())
+
+
+def fee_reimbursement(
+    state: SimulatorState,
+    account: Account,
+    amount: int,
+    *,
+    wallet: WalletCurrency = "BTC",
+    hide_small_memo: bool = True,
+    when: When | None = None,
+) -> Posting:
+    """Blink hands back the unused part of a Lightning fee reserve.
+
+    blinkbitcoin/blink core/api/src/app/payments/reimburse-fee.ts books it as an
+    off-chain receipt described "fee reimbursement" into the paying wallet and
+    tells nobody, so nothing is published. Its ledger type has no case of its own
+    in core/api/src/domain/wallets/tx-history.ts, so it reads as intra-ledger both
+    ways, with no counterparty; like any receipt, its memo is hidden below the
+    memo-sharing threshold (50 sats, 10 cents) unless `hide_small_memo` is False.
+    """
+    when = when or When.now(state)
+    leg = _Leg(
+        wallet=account.wallet(wallet),
+        direction="RECEIVE",
+        amount=amount,
+        memo="fee reimbursement",
+        hide_small_memo=hide_small_memo,
+        settlement_via=SettlementViaIntraLedger(None, None),
+        initiation_via=InitiationViaIntraLedger(None, None),
     )
     return Posting((_book(state, account, leg, when),), ())
 

@@ -10,12 +10,13 @@ payload's `errors` with `status: FAILURE`, as Blink does.
 """
 
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass
 import math
 from typing import Literal
 
 from . import bolt11, ledger
-from .control import ScriptedPayment
+from .control import Behaviour, ScriptedPayment
 from .pubsub import Hub, InvoiceEvent, TransactionEvent, account_topic, invoice_topic
 from .state import (
     Account,
@@ -40,6 +41,21 @@ PREFIX = "lnbc"
 REMOTE_PRIVATE_KEY = 0x5EED
 _MSAT_PER_SAT = 1000
 _HEX_HASH_LENGTH = 64
+
+# Blink's fee reserve of a payment leaving it: 0.5 % (50 basis points), at least
+# 10 sats (blinkbitcoin/blink core/api/src/domain/bitcoin/index.ts, FEECAP_*).
+FEE_RESERVE_BASIS_POINTS = 50
+FEE_RESERVE_MIN = 10
+# Whether a payment leaving Blink pays its fee reserve and gets the unused part
+# back (Behaviour.reimburse_fees, which the HTTP handler sets around each
+# operation); otherwise it pays the routing fee alone.
+FEE_REIMBURSEMENT: ContextVar[bool] = ContextVar("fee_reimbursement", default=False)
+# How Blink refuses invoices (core/api/src/graphql/error-map.ts).
+RECEIVE_DISABLED = (
+    "This account can no longer receive payments. If this is your account, please"
+    " update the Blink app to migrate your funds."
+)
+TOO_MANY_INVOICES = "Too many invoices creation, please wait for a while and try again."
 
 type Payer = Literal["lightning", "blink"]
 
@@ -91,6 +107,43 @@ def expiry_seconds(currency: WalletCurrency, minutes: int | None) -> int:
     if minutes is None or not shortest <= minutes * MINUTE <= longest:
         return default
     return minutes * MINUTE
+
+
+def check_receive(
+    state: SimulatorState, behaviour: Behaviour, account: Account
+) -> None:
+    """What Blink checks before issuing an invoice for the account itself.
+
+    blinkbitcoin/blink core/api/src/app/wallets/add-invoice-for-wallet.ts
+    (`addInvoice`): first whether the account may still receive
+    (core/api/src/app/wind-down/check-receive-allowed.ts), then the account's
+    `invoice_create` limiter, shared by its BTC, USD and amountless invoices.
+    Raises the Refusal the payload's `errors` carry.
+    """
+    if account.id in behaviour.receive_disabled:
+        raise Refusal(RECEIVE_DISABLED, "RECEIVE_DISABLED", status=None)
+    if not _consume(state, behaviour, account.id):
+        raise Refusal(TOO_MANY_INVOICES, "TOO_MANY_REQUEST", status=None)
+
+
+def _consume(state: SimulatorState, behaviour: Behaviour, key: str) -> bool:
+    """Take one point from the key's limiter; False when it is spent or blocked.
+
+    Like rate-limiter-flexible's Redis limiter behind Blink's `consumeLimiter`
+    (core/api/src/services/rate-limit/index.ts): a key lives `duration` seconds
+    from its first point; the first point over the limit blocks the key for
+    `block` seconds from then; points taken while blocked extend nothing.
+    """
+    points, duration, block = behaviour.invoice_create_limit
+    now = state.clock()
+    until, consumed = behaviour.invoice_create_usage.get(key, (now, 0))
+    if now >= until:
+        until, consumed = now + duration, 0
+    consumed += 1
+    if consumed == points + 1 and block > 0:
+        until = now + block
+    behaviour.invoice_create_usage[key] = (until, consumed)
+    return consumed <= points
 
 
 def create_invoice(
@@ -246,6 +299,19 @@ def sending_wallet(account: Account, wallet_id: object) -> Wallet:
 def lightning_fee(state: SimulatorState, sats: int) -> int:
     """The routing fee of a payment leaving Blink: the ppm rate, at least 1 sat."""
     return max(1, math.ceil(sats * state.lightning_fee_ppm / 1_000_000))
+
+
+def fee_reserve(sats: int) -> int:
+    """Blink's most a payment of `sats` may pay in fees, charged up front.
+
+    blinkbitcoin/blink core/api/src/domain/payments/ln-fees.ts
+    (`maxProtocolAndBankFee`): the basis points rounded to nearest, a remainder
+    of exactly one half rounding down (core/api/src/domain/shared/calculator.ts,
+    `divRound`), and never under the minimum.
+    """
+    quotient, remainder = divmod(sats * FEE_RESERVE_BASIS_POINTS, 10_000)
+    rounded = quotient + 1 if remainder > 10_000 // 2 else quotient
+    return max(rounded, FEE_RESERVE_MIN)
 
 
 def _check_balance(wallet: Wallet, total: int) -> None:
@@ -453,8 +519,14 @@ def _pay_out(
     script: deque[ScriptedPayment],
     destination: tuple[Literal["invoice", "lightning_address"], str],
 ) -> Outcome:
-    """A payment leaving Blink over Lightning: fee, balance, the script's say."""
-    fee = lightning_fee(state, sats)
+    """A payment leaving Blink over Lightning: fee, balance, the script's say.
+
+    With fee reimbursement on, the payment pays Blink's fee reserve and gets
+    back what routing did not use, right after it settles.
+    """
+    routing_fee = lightning_fee(state, sats)
+    reimbursing = FEE_REIMBURSEMENT.get()
+    fee = fee_reserve(sats) if reimbursing else routing_fee
     _check_balance(wallet, sats + fee)
     scripted = script.popleft() if script else None
     if isinstance(scripted, tuple):
@@ -463,7 +535,14 @@ def _pay_out(
         "PENDING" if scripted == "PENDING" else "SUCCESS"
     )
     posting = ledger.send_lightning(
-        state, account, sats, fee=fee, memo=memo, status=status, payment=payment
+        state,
+        account,
+        sats,
+        fee=fee,
+        memo=memo,
+        status=status,
+        payment=payment,
+        actual_fee=min(routing_fee, fee) if reimbursing else None,
     )
     sent = posting.transactions[0]
     kind, where = destination

@@ -6,6 +6,11 @@ the document itself, refuses anything but subscriptions, then validates
 
 - every `connection_init` is acknowledged, whatever its key; the key only
   decides, per subscription, whether `myUpdates` is allowed;
+- the key is resolved once per `connection_init` and the outcome kept in one
+  map per server, keyed by the key itself, which every later subscribe with that
+  key reads (`authorizedContexts`): a key check that failed at connect (Blink's
+  key service down) refuses `myUpdates` on that socket, and on every other
+  socket with that key, until a later connect with the key succeeds;
 - a document that does not parse makes `onSubscribe` throw, which graphql-ws
   answers by closing the socket 4500;
 - a query or mutation gets `error` "Only subscription operations are supported";
@@ -20,6 +25,7 @@ the document itself, refuses anything but subscriptions, then validates
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Mapping
 from contextlib import suppress
+import copy
 from dataclasses import dataclass
 from enum import IntEnum
 from inspect import isawaitable
@@ -43,7 +49,7 @@ from graphql import (
 from .control import Behaviour, Stats
 from .pubsub import Hub
 from .schema import Context, blink_schema, field_resolver, format_result, type_resolver
-from .state import SimulatorState
+from .state import Account, SimulatorState
 
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 
@@ -117,6 +123,24 @@ def _subscribe_message(message: Mapping[str, Any]) -> tuple[str, dict[str, Any]]
     return sub_id, payload
 
 
+def as_connected(account: Account) -> Account:
+    """The account as a socket's context holds it: captured at connect.
+
+    Blink's socket context keeps the account object it loaded at connect
+    (core/api/src/servers/middlewares/session.ts), so on the socket
+    `me.defaultAccount.displayCurrency` and the currency of `myUpdates`' prices
+    stay what they were then (core/api/src/graphql/public/root/subscription/
+    my-updates.ts); balances and history are read live. `me` is that account
+    (`userPayload(ctx.domainAccount)`), so `me.id` is the account's id.
+    """
+    connected = copy.copy(account)
+    user = copy.copy(account.user)
+    user.id = account.id
+    user.default_account = connected
+    connected.user = user
+    return connected
+
+
 class WsSession:
     """The server side of one socket."""
 
@@ -129,15 +153,20 @@ class WsSession:
         hub: Hub,
         behaviour: Behaviour,
         stats: Stats,
+        auth_cache: dict[str, Context | None],
+        keepalive: float | None = None,
     ) -> None:
-        """Wrap an accepted (prepared) WebSocket."""
+        """Wrap an accepted (prepared) WebSocket; `auth_cache` is the server's."""
         self.ws = ws
         self._request = request
         self._state = state
         self._hub = hub
         self._behaviour = behaviour
         self._stats = stats
-        self.context = Context(state, hub)
+        self._auth_cache = auth_cache
+        self._keepalive = keepalive
+        self._pong = asyncio.Event()
+        self._key: str | None = None
         self.init_received = False
         self.acknowledged = False
         # frozen: sends nothing at all (no pong, no ack, no data): a dead socket.
@@ -207,6 +236,8 @@ class WsSession:
     async def run(self) -> None:
         """Serve the socket until it closes."""
         self._spawn(self._init_deadline())
+        if self._keepalive is not None:
+            self._spawn(self._keep_alive(self._keepalive))
         try:
             async for msg in self.ws:
                 if msg.type == WSMsgType.TEXT:
@@ -215,6 +246,8 @@ class WsSession:
                     # autoping is off so that a frozen socket ignores these too
                     if not self.frozen:
                         await self.ws.pong(msg.data)
+                elif msg.type == WSMsgType.PONG:
+                    self._pong.set()
                 elif msg.type == WSMsgType.BINARY:
                     await self.close(CloseCode.BAD_REQUEST, "Invalid message received")
         finally:
@@ -230,6 +263,27 @@ class WsSession:
         self._helpers.add(task)
         task.add_done_callback(self._helpers.discard)
         return task
+
+    async def _keep_alive(self, interval: float) -> None:
+        """graphql-ws's keep-alive, which Blink keeps at its default of 12 s.
+
+        graphql-ws `use/ws.ts`: every `interval` a WebSocket ping; a socket whose
+        pong has not come `interval` later is terminated, without a close frame.
+        """
+        while not self.ws.closed:
+            await asyncio.sleep(interval)
+            self._pong.clear()
+            try:
+                await self.ws.ping()
+            except ConnectionError:
+                return
+            self._stats.keepalive_pings += 1
+            try:
+                async with asyncio.timeout(interval):
+                    await self._pong.wait()
+            except TimeoutError:
+                self.drop()
+                return
 
     async def _init_deadline(self) -> None:
         await asyncio.sleep(self._behaviour.init_timeout)
@@ -292,19 +346,49 @@ class WsSession:
             )
         self.init_received = True
         self._stats.connection_inits += 1
-        # Blink resolves the key once per connection and keeps that context for
-        # the socket's life: revoking a key does not end sessions already open.
         key = (payload or {}).get("X-API-KEY")
-        record = self._state.key(key) if isinstance(key, str) else None
-        if record is not None:
-            account = self._state.accounts[record.account_id]
-            self.context = Context(self._state, self._hub, account, record.scopes)
+        if isinstance(key, str):
+            # core/api/src/servers/ws-server.ts: `onConnect` resolves the key
+            # (`getContext`) and stores whatever came out, an error included, in
+            # `authorizedContexts[key]`; it always returns true (acknowledges).
+            self._key = key
+            self._auth_cache[key] = self._resolve(key)
         if self._behaviour.withhold_ack:
             return
         if self._behaviour.ack_delay > 0:
             self._spawn(self._ack_later(self._behaviour.ack_delay))
         else:
             await self._ack()
+
+    def _resolve(self, key: str) -> Context | None:
+        """Blink's `getContext` at connect: the key's account, or None on failure.
+
+        A key the key service does not know, or any failure to ask it (Blink's
+        Oathkeeper call gives up after 1 s, core/api/src/services/oathkeeper/
+        index.ts), leaves no account. The account is the one of this moment: its
+        display currency stays as it was for the life of what is resolved here.
+        """
+        if self._behaviour.key_service_down or self._behaviour.failing_key_checks:
+            self._behaviour.failing_key_checks = max(
+                self._behaviour.failing_key_checks - 1, 0
+            )
+            self._stats.key_checks_failed += 1
+            return None
+        record = self._state.key(key)
+        if record is None:
+            return None
+        account = as_connected(self._state.accounts[record.account_id])
+        return Context(self._state, self._hub, account, record.scopes)
+
+    @property
+    def context(self) -> Context:
+        """What a subscribe on this socket runs as: the latest outcome for its key.
+
+        core/api/src/servers/ws-server.ts `context`: read at every subscribe from
+        `authorizedContexts`; without a key the (anonymous) context is built anew.
+        """
+        resolved = self._auth_cache.get(self._key) if self._key is not None else None
+        return resolved or Context(self._state, self._hub)
 
     async def _ack_later(self, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -108,15 +108,29 @@ def _error(message: str, code: str) -> GraphQLError:
 
 
 def _account(info: Info, *, read: bool = True) -> Account:
-    """The caller's account, refused like Blink's shield and scope middlewares."""
+    """The caller's account, refused like Blink's shield and scope middlewares.
+
+    blinkbitcoin/blink core/api/src/servers/graphql-public-api-server.ts: shield
+    refuses a caller without an account ("Not authorized"). Then
+    core/api/src/servers/middlewares/scope.ts (`readAuthorize`) refuses a key
+    whose scopes lack READ on every authed query field (`me`, `authorization`,
+    ...) with its domain AuthorizationError, which core/api/src/graphql/error-map.ts
+    turns into an unexpected client error.
+    """
     context = info.context
     if context.account is None:
         msg = "Not authorized"
         raise _error(msg, "NOT_AUTHORIZED")
     if read and "READ" not in context.scopes:
-        msg = "not authorized to read data"
-        raise _error(msg, "NOT_AUTHORIZED")
+        raise _error(_NO_READ_SCOPE, "UNEXPECTED_CLIENT_ERROR")
     return context.account
+
+
+# How Blink's error map words the scope middleware's refusal of a read.
+_NO_READ_SCOPE = (
+    "Unexpected error occurred, please try again or contact support if it persists"
+    " (code: AuthorizationError: not authorized to read data)"
+)
 
 
 # Blink's scope middleware returns its domain AuthorizationError, which its error
@@ -271,7 +285,9 @@ async def _me(_root: Any, info: Info) -> Any:
 
 
 def _authorization(_root: Any, info: Info) -> Any:
-    _account(info, read=False)
+    # An authed query field like `me`: READ-guarded by Blink's scope middleware
+    # (blinkbitcoin/blink core/api/src/graphql/public/queries.ts).
+    _account(info)
     return {"scopes": list(info.context.scopes)}
 
 
@@ -392,6 +408,12 @@ def _create_invoice(
     ):
         message = f"Invalid value for minutes: {minutes}"
         return {"errors": [AppError(message, "INVALID_INPUT")]}
+    try:
+        lightning.check_receive(info.context.state, info.context.behaviour, account)
+    except lightning.Refusal as refusal:
+        return {"errors": [AppError(refusal.message, refusal.code)]}
+    # An expiry out of Blink's range becomes the default without a word
+    # (blinkbitcoin/blink core/api/src/domain/bitcoin/lightning/invoice-expiration.ts).
     invoice = lightning.create_invoice(
         info.context.state,
         account,

@@ -20,6 +20,7 @@ from aiohttp import web
 from . import history, ledger, lightning
 from .app import Core, build_app
 from .control import Behaviour, HttpFault, Stats
+from .ingress import Ingress
 from .protocol import WsSession
 from .pubsub import (
     Hub,
@@ -45,6 +46,11 @@ from .state import (
 
 TEST_API_KEY = "test-key"
 _DAY = 86_400
+# graphql-ws 5's default keep-alive, which Blink keeps (core/api/src/servers/
+# ws-server.ts calls `useServer` without one): a ping every 12 s.
+KEEPALIVE_SECONDS = 12.0
+# core/api/src/servers/trigger.ts publishes every currency's price every 30 s.
+PRICE_EVERY_SECONDS = 30.0
 
 
 class BlinkSimulator:
@@ -59,24 +65,37 @@ class BlinkSimulator:
         seed: int = 0,
         btc_usd: Decimal | int | str = 95_000,
         opening_balances: tuple[int, int] = (250_000, 5_000),
-        keepalive: float | None = None,
+        keepalive: float | None = KEEPALIVE_SECONDS,
+        price_every: float | None = PRICE_EVERY_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Create the world: account "satoshi" (USD), its wallets and `api_key`.
 
         `opening_balances` (sats, cents) are booked as two receipts a day old,
-        so balances always equal the sum of the history. `keepalive` turns on
-        WebSocket-level pings like Blink's (12 s there); off by default.
+        so balances always equal the sum of the history. `keepalive` is the
+        interval of WebSocket-level pings (Blink's graphql-ws pings every 12 s and
+        drops a socket that does not answer); `price_every` republishes the price
+        like Blink's trigger server (every 30 s); None turns either off.
         """
         self.state = SimulatorState(seed=seed, btc_usd=btc_usd, clock=clock)
         self.hub = Hub()
         self.stats = Stats()
         self.behaviour = Behaviour()
-        self._core = Core(self.state, self.hub, self.behaviour, self.stats, keepalive)
+        self.ingress = Ingress(self.state.clock)
+        self._core = Core(
+            self.state,
+            self.hub,
+            self.behaviour,
+            self.stats,
+            keepalive,
+            ingress=self.ingress,
+        )
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
         self._walk: asyncio.Task[None] | None = None
+        self._price_every = price_every
+        self._ticker: asyncio.Task[None] | None = None
         self.account = self.state.add_account(username="satoshi")
         if api_key is not None:
             self.state.add_key(api_key, self.account)
@@ -109,6 +128,12 @@ class BlinkSimulator:
             raise
         self._port = runner.addresses[0][1]
         self._runner = runner
+        # A new server process knows no key yet (ws-server.ts keeps them in memory).
+        self._core.auth_cache.clear()
+        if self._price_every is not None:
+            self._ticker = asyncio.get_running_loop().create_task(
+                self._tick_prices(self._price_every)
+            )
 
     async def stop(self, *, close_code: int | None = 1001) -> None:
         """Stop serving; open sockets get `close_code` (None: dropped abruptly).
@@ -116,6 +141,10 @@ class BlinkSimulator:
         The state survives, so `start()` brings the same Blink back.
         """
         await self.stop_walk()
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
@@ -190,10 +219,33 @@ class BlinkSimulator:
         """Refuse `key` from now on: HTTP 401, `myUpdates` refused on new sockets."""
         self.state.revoke_key(key)
 
+    def key_service(self, *, up: bool) -> None:
+        """Take Blink's key service down, or bring it back.
+
+        While it is down every key looks revoked: HTTP answers 401 and a socket
+        connecting meanwhile is refused `myUpdates` (with every other socket of
+        its key) until a later connect with the key succeeds.
+        """
+        self.behaviour.key_service_down = not up
+
+    def fail_key_checks(self, times: int = 1) -> None:
+        """Fail the key check of the next `times` socket connects only.
+
+        Blink's check at connect gives up after 1 s (core/api/src/services/
+        oathkeeper/index.ts) and keeps the failure for the key: those sockets are
+        refused `myUpdates` while HTTP accepts the key.
+        """
+        self.behaviour.failing_key_checks += times
+
     async def set_display_currency(
         self, currency: str, *, account: Account | None = None
     ) -> None:
-        """Change an account's display currency (new `myUpdates` follow it)."""
+        """Change an account's display currency, as `accountUpdateDisplayCurrency`.
+
+        HTTP answers with it at once; on the socket it shows only after a new
+        connect with the key (the socket's context keeps the account of its
+        connect), as in Blink.
+        """
         if currency not in CURRENCIES:
             msg = f"unknown display currency {currency}"
             raise ValueError(msg)
@@ -240,6 +292,12 @@ class BlinkSimulator:
                 )
             self.hub.publish(user_price_topic(currency), PriceEvent(quote))
         await asyncio.sleep(0)
+
+    async def _tick_prices(self, every: float) -> None:
+        # core/api/src/servers/trigger.ts: `setInterval(publishCurrentPrices, 30 s)`
+        while True:
+            await asyncio.sleep(every)
+            await self.publish_prices()
 
     async def move_price(self, percent: Decimal | float | str) -> Decimal:
         """Move the price by `percent` (e.g. -2.5); return the new price."""
@@ -349,8 +407,14 @@ class BlinkSimulator:
         memo: str | None = None,
         status: TxStatus = "SUCCESS",
         account: Account | None = None,
+        actual_fee: int | None = None,
     ) -> Transaction:
-        """Pay a Lightning invoice (Blink publishes nothing for it)."""
+        """Pay a Lightning invoice (Blink publishes nothing for it).
+
+        With `actual_fee`, `fee` is the reserve Blink charged and the unused part
+        comes back as a fee reimbursement (core/api/src/app/payments/
+        reimburse-fee.ts), booked right after and published to nobody.
+        """
         account = account or self.account
         posting = ledger.send_lightning(
             self.state,
@@ -360,6 +424,7 @@ class BlinkSimulator:
             wallet=wallet,
             memo=memo,
             status=status,
+            actual_fee=actual_fee,
         )
         await self._post(account, posting)
         return posting.transactions[0]
@@ -428,6 +493,30 @@ class BlinkSimulator:
         await self._post(account, posting)
         sent, received = posting.transactions
         return sent, received
+
+    async def reimburse_fee(
+        self,
+        amount: int,
+        *,
+        wallet: WalletCurrency = "BTC",
+        hide_small_memo: bool = True,
+        account: Account | None = None,
+    ) -> Transaction:
+        """Hand back the unused part of a Lightning fee reserve (sats, or cents).
+
+        Like Blink with fee reimbursement on (blinkbitcoin/blink
+        core/api/src/app/payments/reimburse-fee.ts): a RECEIVE, intra-ledger both
+        ways with no counterparty, memo "fee reimbursement" (hidden below 50 sats
+        or 10 cents unless `hide_small_memo` is False), published to nobody.
+        `behaviour.reimburse_fees` books one after each payment leaving Blink
+        through the API.
+        """
+        account = account or self.account
+        posting = ledger.fee_reimbursement(
+            self.state, account, amount, wallet=wallet, hide_small_memo=hide_small_memo
+        )
+        await self._post(account, posting)
+        return posting.transactions[0]
 
     # --- invoices and payments sent -------------------------------------------------
 
@@ -536,6 +625,15 @@ class BlinkSimulator:
         return history.seed_history(
             self.state, account, count=count, days=days, seed=seed
         )
+
+    def disable_receive(self, account: Account | None = None) -> None:
+        """Refuse the account new invoices: RECEIVE_DISABLED, as in Blink's wind-down.
+
+        blinkbitcoin/blink core/api/src/app/wind-down/check-receive-allowed.ts;
+        checked before the invoice rate limit, so a refusal costs no point.
+        Undo with `behaviour.receive_disabled.discard(account.id)`.
+        """
+        self.behaviour.receive_disabled.add((account or self.account).id)
 
     # --- sockets and faults ---------------------------------------------------------
 

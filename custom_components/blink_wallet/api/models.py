@@ -84,6 +84,11 @@ _SETTLEMENTS: Final = {
     "SettlementViaOnChain": SETTLEMENT_ONCHAIN,
     "SettlementViaIntraLedger": SETTLEMENT_INTRALEDGER,
 }
+_INITIATIONS: Final = {
+    "InitiationViaLn": SETTLEMENT_LIGHTNING,
+    "InitiationViaOnChain": SETTLEMENT_ONCHAIN,
+    "InitiationViaIntraLedger": SETTLEMENT_INTRALEDGER,
+}
 
 
 # --- reading fields -------------------------------------------------------------
@@ -358,6 +363,9 @@ class Transaction:
     counterparty_wallet_id: str | None
     external_id: str | None
     counterparty_username: str | None = None
+    # How it was initiated: `lightning`, `onchain` or `intraledger` (from
+    # `initiationVia`), like `settlement`.
+    initiation: str | None = None
 
     @classmethod
     def from_payload(
@@ -385,6 +393,9 @@ class Transaction:
             _present(data, "initiationVia", where), "Transaction.initiationVia"
         )
         initiated_by = _str(initiation_via, "__typename", "Transaction.initiationVia")
+        initiation = _INITIATIONS.get(initiated_by)
+        if initiation is None:
+            initiation = initiated_by.removeprefix("InitiationVia").lower()
         # A Blink-to-Blink payment of an invoice settles intra-ledger but was
         # initiated over Lightning: the hash lives on the initiation.
         payment_hash = (
@@ -427,6 +438,7 @@ class Transaction:
                 if settled_by == "SettlementViaIntraLedger"
                 else None
             ),
+            initiation=initiation,
         )
 
 

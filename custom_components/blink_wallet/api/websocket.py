@@ -5,11 +5,16 @@ stops working, following the contract's table of endings:
 
 * authentication (a subscription answered "Not Authenticated", close 4403, HTTP
   401/403 on the upgrade): one HTTP call decides; a refused key ends `run()` with
-  BlinkAuthError, a key HTTP accepts is retried like any outage;
+  BlinkAuthError; a key HTTP accepts gets a new socket (Blink checks the key once
+  per connect, so the old socket cannot heal);
 * configuration (close 4406, the same subscription refused with validation errors
   three times running): `run()` ends with BlinkConfigurationError;
-* protocol bugs (4400, 4401, 4409, 4429, a malformed frame) and everything else:
-  reconnect with capped exponential backoff and full jitter.
+* protocol bugs (4400, 4401, 4409, 4429, a malformed frame) and everything else,
+  503 on the upgrade (Blink's ingress limit) included: reconnect with capped
+  exponential backoff and full jitter.
+
+However a socket ends, new ones open within Blink's ingress limit (`SocketBudget`:
+10 a minute), and at most 3 in the 20 s after any refusal of the key.
 
 Blink acknowledges every socket, valid key or not, and refuses a bad key only
 inside a subscription; so the backoff resets on the first data that arrives
@@ -32,6 +37,7 @@ import aiohttp
 import orjson
 
 from ._errors import cut, graphql_error, retry_after, says_unauthenticated
+from .budget import DEFAULT_REFUSAL_WINDOW, DEFAULT_WINDOW, SocketBudget
 from .client import BlinkClient
 from .const import GRAPHQL_TRANSPORT_WS, LOGGER
 from .exceptions import (
@@ -41,6 +47,7 @@ from .exceptions import (
     BlinkError,
     BlinkGraphQLError,
     BlinkModelError,
+    BlinkPermissionError,
     BlinkProtocolError,
     BlinkRateLimitError,
 )
@@ -58,8 +65,10 @@ DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 # Blink republishes the price into every myUpdates stream as it moves, so ten
 # minutes without a word means the stream died on the server's side.
 DEFAULT_SILENCE_TIMEOUT: Final = 600.0
-# Blink pushes the current price right after myUpdates is subscribed.
-DEFAULT_RESUBSCRIBE_TIMEOUT: Final = 30.0
+# Blink pushes the price right after myUpdates is subscribed, but only at best
+# (10 ms later, and only if three price lookups succeed), then every 30 s
+# (core/api/src/servers/trigger.ts): a resubscribed stream gets two ticks.
+DEFAULT_RESUBSCRIBE_TIMEOUT: Final = 75.0
 DEFAULT_BACKOFF_BASE: Final = 1.0
 DEFAULT_BACKOFF_CAP: Final = 300.0
 VALIDATION_REFUSAL_LIMIT: Final = 3
@@ -74,6 +83,7 @@ _PROTOCOL_BUG_CLOSES: Final = {
 }
 _HTTP_REFUSED: Final = (401, 403)
 _HTTP_TOO_MANY_REQUESTS: Final = 429
+_HTTP_SERVICE_UNAVAILABLE: Final = 503
 _READ_SCOPE: Final = "READ"
 
 
@@ -230,6 +240,8 @@ class BlinkWebSocket:
         resubscribe_timeout: float = DEFAULT_RESUBSCRIBE_TIMEOUT,
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_cap: float = DEFAULT_BACKOFF_CAP,
+        socket_window: float = DEFAULT_WINDOW,
+        refusal_window: float = DEFAULT_REFUSAL_WINDOW,
     ) -> None:
         """Prepare; nothing connects before `run()`."""
         self._session = session
@@ -247,6 +259,9 @@ class BlinkWebSocket:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self.backoff = Backoff(backoff_base, backoff_cap)
+        # At most 10 new sockets per `socket_window`, 3 per `refusal_window`
+        # after a refusal (`SocketBudget`; tests shrink the windows).
+        self.budget = SocketBudget(window=socket_window, refusal_window=refusal_window)
 
         self._subscriptions: list[Subscription] = []
         self._ids = itertools.count(1)
@@ -389,13 +404,18 @@ class BlinkWebSocket:
 
     async def _serve(self) -> None:
         """Connect, serve, and reconnect after a wait, until close()."""
+        loop = asyncio.get_running_loop()
         while not self._closed.is_set():
             failure: BaseException
             wait: float | None = None
+            if not await self._within_budget():
+                break
             try:
+                self.budget.opened(loop.time())
                 await self._connection(catch_up=self._attempted)
                 continue  # only close() ends a socket without an error
             except _SuspectedAuthError as err:
+                self.budget.refused(loop.time())
                 await self._confirm_key()
                 failure = err
             except BlinkAuthError, BlinkConfigurationError:
@@ -415,6 +435,16 @@ class BlinkWebSocket:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._closed.wait()
+
+    async def _within_budget(self) -> bool:
+        """Wait until another socket may open; False if close() came meanwhile."""
+        delay = self.budget.delay(asyncio.get_running_loop().time())
+        if delay > 0:
+            LOGGER.debug("Next socket to Blink in %.1f s (Blink's limits)", delay)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._closed.wait()
+        return not self._closed.is_set()
 
     async def close(self) -> None:
         """Close the socket with 1000 and wait until run() has let go of it.
@@ -494,6 +524,11 @@ class BlinkWebSocket:
                 raise _SuspectedAuthError(msg) from None
             if err.status == _HTTP_TOO_MANY_REQUESTS:
                 msg = "Blink is rate limiting sockets (HTTP 429)"
+                raise BlinkRateLimitError(msg, retry_after=wait) from None
+            if err.status == _HTTP_SERVICE_UNAVAILABLE:
+                # Blink's ingress refuses past its connection limits with 503
+                # (blinkbitcoin/charts websocket-ingress.yaml).
+                msg = "Blink refused the socket (HTTP 503): too many sockets, or down"
                 raise BlinkRateLimitError(msg, retry_after=wait) from None
             msg = f"Blink refused the socket (HTTP {err.status})"
             raise BlinkConnectionError(msg, retry_after=wait) from None
@@ -782,6 +817,7 @@ class BlinkWebSocket:
         self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError
     ) -> None:
         """Ask HTTP before believing a subscription that said "not authenticated"."""
+        self.budget.refused(asyncio.get_running_loop().time())
         self._drop(conn, subscription)
         # Not resubscribed until the check is done (a dropped id cannot refuse twice).
         subscription._confirming = True  # noqa: SLF001
@@ -794,10 +830,20 @@ class BlinkWebSocket:
     async def _confirm_for(
         self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError
     ) -> None:
+        """Refused on this socket, accepted over HTTP: this socket is spoilt.
+
+        Blink checks the key once, at connect, and keeps the outcome
+        (core/api/src/servers/ws-server.ts): a check that failed then (its key
+        service slow or down) refuses every subscription on the socket for good,
+        so subscribing again cannot help; a new socket checks the key again.
+        """
         await self._confirm_key()
         subscription._confirming = False  # noqa: SLF001
-        if subscription._active:  # noqa: SLF001
-            self._retry_later(conn, subscription, error)
+        msg = (
+            f"Blink refused the {subscription.name} subscription on this socket"
+            f" but accepts the key ({error.messages[0]}); replacing the socket"
+        )
+        raise BlinkConnectionError(msg)
 
     async def _confirm_key(self) -> None:
         """One HTTP call: raise BlinkAuthError if Blink really refuses the key."""
@@ -805,6 +851,10 @@ class BlinkWebSocket:
             scopes = await self._client.scopes()
         except BlinkAuthError:
             raise
+        except BlinkPermissionError:
+            # Blink answers `authorization` only to a key with READ (its scope
+            # middleware, core/api/src/servers/middlewares/scope.ts).
+            scopes = frozenset()
         except BlinkError as err:
             # Cannot tell now; treat it as an outage and ask again next time.
             LOGGER.debug("Could not confirm the API key over HTTP: %s", err)
