@@ -128,3 +128,48 @@ async def test_fee_reimbursements_fire_nothing(
     assert state_of(hass, "sensor.satoshi_btc_balance") == str(
         simulator.account.btc_wallet.balance
     )
+
+
+async def test_a_display_currency_changed_in_the_blink_app_is_followed(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    # Fact 9: the socket keeps the currency of its connect; HTTP tells. Here the
+    # change shows in a payment booked in the new currency.
+    assert (
+        hass.states.get("sensor.satoshi_btc_price").attributes[  # type: ignore[union-attr]
+            "unit_of_measurement"
+        ]
+        == "USD"
+    )
+    await simulator.set_display_currency("EUR")
+    await simulator.receive_lightning(1_000)
+
+    def price_in_euro() -> bool:
+        return any(
+            state.attributes.get("unit_of_measurement") == "EUR"
+            for state in hass.states.async_all("sensor")
+            if state.entity_id.startswith("sensor.satoshi_btc_price")
+        )
+
+    await wait_until(price_in_euro)
+    await hass.async_block_till_done()
+    assert init_integration.runtime_data.display_currency == "EUR"
+
+
+async def test_the_account_is_read_hourly_for_its_display_currency(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    accounts = simulator.stats.http_operations["Account"]
+    await simulator.set_display_currency("EUR")
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1, seconds=1))
+    await wait_until(
+        lambda: init_integration.runtime_data.display_currency == "EUR", 10
+    )
+    await hass.async_block_till_done()
+
+    assert simulator.stats.http_operations["Account"] > accounts

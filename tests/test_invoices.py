@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
@@ -15,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
 )
 
 from custom_components.blink_wallet.api import decode_bolt11
@@ -285,3 +287,91 @@ async def test_create_invoice_refusals(
         await create_invoice(hass, mock_config_entry, amount=100)
     assert failed.value.translation_key == "invoice_failed"
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+# --- Blink's status stream is not the last word (what-blink-sends 8) ---------------
+
+
+async def test_a_streamed_paid_that_http_denies_fires_nothing(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=1_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    checks = simulator.stats.http_operations["LnInvoicePaymentStatusByHash"]
+
+    # Older Blink announced PAID when its own check of the payment failed.
+    await simulator.announce_paid_unchecked(response["payment_hash"])
+    await simulator.wait_for(
+        lambda: (
+            simulator.stats.http_operations["LnInvoicePaymentStatusByHash"] > checks
+        )
+    )
+    await hass.async_block_till_done()
+    assert not paid
+
+    # Paid for real: the stream says so again, and HTTP agrees.
+    await simulator.pay_invoice(response["payment_hash"])
+    await wait_until(lambda: len(paid) == 1)
+    assert paid[0].data["payment_hash"] == response["payment_hash"]
+
+
+async def test_an_expiry_the_stream_never_announced_is_found_over_http(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    expired: list[Event],
+) -> None:
+    # Blink's check at expiry failed: its stream announces no EXPIRED.
+    simulator.behaviour.expiry_check_fails = True
+    response = await create_invoice(hass, init_integration, amount=1_000, expires_in=1)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    expires_at = dt_util.parse_datetime(response["expires_at"])
+    assert expires_at is not None
+    # Blink's own clock passes the expiry...
+    simulator.state.clock = lambda: expires_at.timestamp() + 5
+
+    # ...and shortly after it, Home Assistant asks.
+    async_fire_time_changed(hass, expires_at + timedelta(seconds=11))
+    await wait_until(lambda: len(expired) == 1)
+
+    assert expired[0].data["payment_hash"] == response["payment_hash"]
+
+
+async def test_blinks_invoice_rate_limit_is_a_translated_error(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    simulator.behaviour.invoice_create_limit = (1, 60, 300)
+    await create_invoice(hass, init_integration, amount=100)
+
+    with pytest.raises(HomeAssistantError) as refused:
+        await create_invoice(hass, init_integration, amount=100)
+
+    assert refused.value.translation_key == "invoice_rate_limited"
+
+
+async def test_receive_disabled_raises_a_repair_issue_quoting_blink(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    simulator.disable_receive()
+
+    with pytest.raises(HomeAssistantError) as refused:
+        await create_invoice(hass, init_integration, amount=100)
+
+    assert refused.value.translation_key == "receive_disabled"
+    issue_id = f"receive_disabled_{init_integration.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "can no longer receive payments" in issue.translation_placeholders["error"]
+
+    simulator.behaviour.receive_disabled.clear()
+    await create_invoice(hass, init_integration, amount=100)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

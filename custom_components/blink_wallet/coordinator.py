@@ -21,6 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_call_later,
+    async_track_time_interval,
     async_track_utc_time_change,
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -85,6 +86,8 @@ STATISTICS_DELAY_SECONDS = 30
 RECENT_HORIZON = timedelta(days=2)
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
+# The account (its display currency) is read this often; Blink pushes no changes.
+ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 # A refused key is asked about again after these waits, then every 5 minutes: an
 # outage of Blink's key service looks exactly like a revoked key (a 401), except
 # that it ends (core/api-keys/src/graphql/convert.rs answers 500 on any database
@@ -199,6 +202,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._key_check: CALLBACK_TYPE | None = None
         self._key_checks = 0
         self._streaming = False
+        # The currency the price is followed in, and a running account check.
+        self._price_currency: str | None = None
+        self._account_check: asyncio.Task[None] | None = None
 
     # --- options ---------------------------------------------------------------
 
@@ -278,7 +284,13 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         entry = self.config_entry
         ir.async_delete_issue(self.hass, DOMAIN, f"stream_refused_{entry.entry_id}")
         self.websocket.subscribe_my_updates(self._on_my_update)
-        self.websocket.subscribe_realtime_price(self.display_currency, self._on_price)
+        self._price_currency = self.display_currency
+        self.websocket.subscribe_realtime_price(self._price_currency, self._on_price)
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._on_account_check, ACCOUNT_CHECK_INTERVAL
+            )
+        )
         entry.async_on_unload(self.delivery.async_start())
         entry.async_on_unload(self.invoices.async_start())
         self._start_socket()
@@ -471,6 +483,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 self._on_price(price)
             case PaymentUpdate(transaction=tx):
                 self._remember([tx])
+                if tx.settlement_display_currency != self.data.account.display_currency:
+                    # Booked in another display currency: the account's changed.
+                    self._schedule_account_check()
                 # The event first, the entity states after: automations hear of a
                 # payment before the state machine is busy with the balances.
                 if may_be_own_transfer(tx):
@@ -499,6 +514,58 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         account = replace(pushed, display_currency=self.data.account.display_currency)
         if account != self.data.account:
             self.async_set_updated_data(replace(self.data, account=account))
+
+    # --- the display currency ------------------------------------------------------
+
+    @callback
+    def _on_account_check(self, _: datetime) -> None:
+        self._schedule_account_check()
+
+    def _schedule_account_check(self) -> None:
+        if self._closing or self._account_check is not None:
+            return
+        self._account_check = self.config_entry.async_create_background_task(
+            self.hass, self._async_check_account(), f"{DOMAIN} account check"
+        )
+
+    async def _async_check_account(self) -> None:
+        """Read the account over HTTP: the one place its display currency shows.
+
+        Blink pushes no account changes, and a socket keeps the account of its
+        connect (what-blink-sends 9); so the account is read hourly, after every
+        gap (the catch-up) and when a payment is booked in another currency.
+        """
+        try:
+            account = await self.client.account()
+        except BlinkError as err:
+            LOGGER.debug("Account of %s not read: %s", self.config_entry.title, err)
+            return
+        finally:
+            self._account_check = None
+        if not self._closing:
+            self._follow_display_currency(account.display_currency)
+
+    def _follow_display_currency(self, currency: str) -> None:
+        """Follow a new display currency of the account in the Blink app.
+
+        The price sensor is of one currency (its statistics must never mix
+        units), so a change means a new price sensor: the entry is reloaded, as
+        when the price currency option changes. A chosen option stays.
+        """
+        account = self.data.account
+        if currency != account.display_currency:
+            self.async_set_updated_data(
+                replace(self.data, account=replace(account, display_currency=currency))
+            )
+        if self._price_currency in (None, self.display_currency) or self._closing:
+            return
+        LOGGER.info(
+            "The display currency of %s is now %s in Blink; following it",
+            self.config_entry.title,
+            currency,
+        )
+        self._price_currency = None  # once: the reload follows it
+        self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def _async_offer_after_twin_check(self, tx: Transaction) -> None:
         """Look at the newest transactions: only a twin marks a conversion."""
@@ -637,6 +704,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             if pushes == self._balance_pushes:
                 # Else a push carried balances newer than this answer.
                 self.async_set_updated_data(replace(self.data, account=account))
+            self._follow_display_currency(account.display_currency)
             self._remember(transactions)
             self._offer(
                 [*transactions, *pending], neighbours=transactions, replayed=True

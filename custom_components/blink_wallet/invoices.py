@@ -6,14 +6,23 @@ HTTP after every gap and every start, so one paid while the socket was down or
 the entry unloaded announces itself once, late. Like payment events, these fire
 only once Home Assistant has started; an invoice counts as announced only once
 its event has fired.
+
+Blink's status stream is not the last word (core/api/src/graphql/public/root/
+subscription/ln-invoice-payment-status-by-hash.ts): older Blink announced PAID
+even when its own check of the payment failed, and a failed check at expiry
+announces no EXPIRED at all. So a streamed PAID is confirmed over HTTP before
+`invoice_paid` fires, and every open invoice is asked about over HTTP shortly
+after its expiry, whether or not the stream said anything.
 """
 
-from collections.abc import Callable
-from datetime import timedelta
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 import logging
 from typing import Any, Final, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -34,6 +43,11 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY_SECONDS: Final = 1
 # An invoice Blink no longer knows is forgotten this long after its expiry.
 FORGET_AFTER: Final = timedelta(days=1)
+# Blink announces EXPIRED a second after the expiry; ask a little later than that.
+EXPIRY_CHECK_DELAY: Final = timedelta(seconds=10)
+# An HTTP check that could not tell is tried again after this long, this often.
+RECHECK_DELAY: Final = timedelta(seconds=60)
+RECHECKS: Final = 5
 
 EVENTS: Final = {
     InvoiceStatus.PAID: EVENT_INVOICE_PAID,
@@ -85,6 +99,9 @@ class InvoiceWatcher:
         # Settled but not announced yet (Home Assistant still starting).
         self._settled: dict[str, InvoiceStatus] = {}
         self._gate = AnnounceGate(hass, self._flush)
+        # Per open invoice: its next HTTP check (after its expiry, or a retry).
+        self._checks: dict[str, CALLBACK_TYPE] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def latest(self) -> OpenInvoice | None:
@@ -109,6 +126,7 @@ class InvoiceWatcher:
         """Subscribe to every open invoice; announce once Home Assistant started."""
         for payment_hash in self._open:
             self._subscribe(payment_hash)
+            self._check_after_expiry(payment_hash)
         return self._gate.async_start()
 
     @callback
@@ -118,6 +136,11 @@ class InvoiceWatcher:
         for subscription in self._subscriptions.values():
             subscription.cancel()
         self._subscriptions.clear()
+        for cancel in self._checks.values():
+            cancel()
+        self._checks.clear()
+        for task in self._tasks:
+            task.cancel()
 
     async def async_flush_to_disk(self) -> None:
         """Write the open invoices now (on unload)."""
@@ -130,6 +153,7 @@ class InvoiceWatcher:
         self._open[payment_hash] = invoice
         self._latest = payment_hash
         self._subscribe(payment_hash)
+        self._check_after_expiry(payment_hash)
         self._schedule_save()
         self._on_change()
 
@@ -165,8 +189,7 @@ class InvoiceWatcher:
             invoice["expires_at"],
         )
         del self._open[payment_hash]
-        if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
-            subscription.cancel()
+        self._stop_following(payment_hash)
         if self._latest == payment_hash:
             self._latest = None
         self._schedule_save()
@@ -178,7 +201,11 @@ class InvoiceWatcher:
 
         @callback
         def on_status(status: InvoiceStatus) -> None:
-            self._on_status(payment_hash, status)
+            if status is InvoiceStatus.PAID:
+                # Blink may announce PAID it could not check: ask HTTP first.
+                self._spawn(self._async_check_one(payment_hash, streamed=status))
+            else:
+                self._on_status(payment_hash, status)
 
         @callback
         def on_error(err: BlinkGraphQLError) -> None:
@@ -187,6 +214,73 @@ class InvoiceWatcher:
         self._subscriptions[payment_hash] = self._websocket.subscribe_invoice_status(
             payment_hash, on_status, on_error=on_error
         )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self._hass.async_create_background_task(
+            coro, f"{DOMAIN} invoice check", eager_start=False
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _check_after_expiry(self, payment_hash: str) -> None:
+        """Ask Blink shortly after the expiry: its EXPIRED may never come."""
+        expires_at = dt_util.parse_datetime(self._open[payment_hash]["expires_at"])
+        if expires_at is None:
+            return
+        self._check_at(payment_hash, expires_at + EXPIRY_CHECK_DELAY, attempt=0)
+
+    def _check_at(self, payment_hash: str, when: datetime, *, attempt: int) -> None:
+        if self._gate.closed:
+            return
+        if (cancel := self._checks.pop(payment_hash, None)) is not None:
+            cancel()
+
+        @callback
+        def _due(_: datetime) -> None:
+            self._checks.pop(payment_hash, None)
+            self._spawn(self._async_check_one(payment_hash, attempt=attempt))
+
+        self._checks[payment_hash] = async_track_point_in_utc_time(
+            self._hass, _due, when
+        )
+
+    async def _async_check_one(
+        self,
+        payment_hash: str,
+        *,
+        streamed: InvoiceStatus | None = None,
+        attempt: int = 0,
+    ) -> None:
+        """One HTTP check of one open invoice; what it says, it says for good."""
+        if payment_hash not in self._open or payment_hash in self._settled:
+            return
+        try:
+            status = await self._client.invoice_status(payment_hash)
+        except BlinkError as err:
+            _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
+            status = None
+        if self._gate.closed:
+            return
+        if status is InvoiceStatus.PENDING and streamed is not None:
+            _LOGGER.warning(
+                "Blink announced invoice %s as %s, but says it is still pending; "
+                "waiting for it to be paid",
+                payment_hash,
+                streamed,
+            )
+        if status is None or status is InvoiceStatus.PENDING:
+            if attempt < RECHECKS and payment_hash not in self._checks:
+                self._check_at(
+                    payment_hash, dt_util.utcnow() + RECHECK_DELAY, attempt=attempt + 1
+                )
+            return
+        self._on_status(payment_hash, status)
+
+    def _stop_following(self, payment_hash: str) -> None:
+        if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
+            subscription.cancel()
+        if (cancel := self._checks.pop(payment_hash, None)) is not None:
+            cancel()
 
     @callback
     def _on_status(self, payment_hash: str, status: InvoiceStatus) -> None:
@@ -197,8 +291,7 @@ class InvoiceWatcher:
             or payment_hash in self._settled
         ):
             return
-        if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
-            subscription.cancel()
+        self._stop_following(payment_hash)
         self._settled[payment_hash] = status
         self._flush()
         self._on_change()

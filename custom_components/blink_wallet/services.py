@@ -12,7 +12,7 @@ from homeassistant.core import (
     SupportsResponse,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.service import (
     async_get_config_entry,
     async_register_admin_service,
@@ -22,6 +22,7 @@ import probatio as vol
 from .api import (
     BlinkConnectionError,
     BlinkError,
+    BlinkGraphQLError,
     BlinkInvoiceAmountError,
     BlinkInvoiceError,
     BlinkPaymentError,
@@ -56,6 +57,9 @@ ATTR_EXPIRES_IN: Final = "expires_in"
 ATTR_PAYMENT_REQUEST: Final = "payment_request"
 ATTR_LIGHTNING_ADDRESS: Final = "lightning_address"
 MAX_EXPIRES_IN_MINUTES: Final = 24 * 60
+# Blink's codes in the payload of a refused invoice (core/api/src/graphql/error-map.ts).
+INVOICE_RATE_LIMITED: Final = "TOO_MANY_REQUEST"
+RECEIVE_DISABLED: Final = "RECEIVE_DISABLED"
 DEFAULT_EXPIRES_IN_MINUTES: Final = 60
 
 CREATE_INVOICE_SCHEMA: Final = vol.Schema(
@@ -135,8 +139,11 @@ async def _async_create_invoice(call: ServiceCall) -> ServiceResponse:
         )
     except BlinkPermissionError:
         _refuse("missing_scope", scope="RECEIVE")
+    except BlinkGraphQLError as err:
+        raise _invoice_refused(call.hass, coordinator, err) from err
     except BlinkError as err:
         raise _failed(key="invoice_failed", err=err) from err
+    ir.async_delete_issue(call.hass, DOMAIN, _receive_disabled_issue(coordinator))
     opened: OpenInvoice = {
         "payment_hash": invoice.payment_hash,
         "payment_request": invoice.payment_request,
@@ -155,6 +162,39 @@ async def _async_create_invoice(call: ServiceCall) -> ServiceResponse:
         "memo": memo,
         "expires_at": opened["expires_at"],
     }
+
+
+def _receive_disabled_issue(coordinator: BlinkWalletCoordinator) -> str:
+    return f"receive_disabled_{coordinator.config_entry.entry_id}"
+
+
+def _invoice_refused(
+    hass: HomeAssistant, coordinator: BlinkWalletCoordinator, err: BlinkGraphQLError
+) -> HomeAssistantError:
+    """Blink's refusals of an invoice, each said in the user's words.
+
+    Blink allows 60 invoices a minute per account, then none for 5 minutes
+    (TOO_MANY_REQUEST); an account in Blink's custodial wind-down can no longer
+    receive (RECEIVE_DISABLED), which lasts: a repair issue says so and quotes
+    Blink (core/api/src/app/wallets/add-invoice-for-wallet.ts).
+    """
+    if INVOICE_RATE_LIMITED in err.codes:
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="invoice_rate_limited"
+        )
+    if RECEIVE_DISABLED in err.codes:
+        entry = coordinator.config_entry
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            _receive_disabled_issue(coordinator),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="receive_disabled",
+            translation_placeholders={"title": entry.title, "error": str(err)},
+        )
+        return _failed(key="receive_disabled", err=err)
+    return _failed(key="invoice_failed", err=err)
 
 
 def _check_allowed(coordinator: BlinkWalletCoordinator, amount: int) -> None:

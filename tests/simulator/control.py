@@ -41,6 +41,9 @@ class Behaviour:
     # The next socket connects whose key check fails on its own (Blink's
     # Oathkeeper call at connect gives up after 1 s), HTTP unaffected.
     failing_key_checks: int = 0
+    # Blink's check of an invoice at its expiry fails: the status streams
+    # announce no EXPIRED (the invoice still expires, as HTTP says).
+    expiry_check_fails: bool = False
     # Apply to sockets opened from now on (see BlinkSimulator.freeze_sockets).
     freeze_new: bool = False
     silence_new: bool = False

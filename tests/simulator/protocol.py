@@ -378,7 +378,14 @@ class WsSession:
         if record is None:
             return None
         account = as_connected(self._state.accounts[record.account_id])
-        return Context(self._state, self._hub, account, record.scopes)
+        return Context(
+            self._state,
+            self._hub,
+            account,
+            record.scopes,
+            stats=self._stats,
+            behaviour=self._behaviour,
+        )
 
     @property
     def context(self) -> Context:
@@ -388,7 +395,9 @@ class WsSession:
         `authorizedContexts`; without a key the (anonymous) context is built anew.
         """
         resolved = self._auth_cache.get(self._key) if self._key is not None else None
-        return resolved or Context(self._state, self._hub)
+        return resolved or Context(
+            self._state, self._hub, stats=self._stats, behaviour=self._behaviour
+        )
 
     async def _ack_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
