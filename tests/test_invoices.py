@@ -305,9 +305,7 @@ async def test_a_streamed_paid_that_http_denies_fires_nothing(
     # Older Blink announced PAID when its own check of the payment failed.
     await simulator.announce_paid_unchecked(response["payment_hash"])
     await simulator.wait_for(
-        lambda: (
-            simulator.stats.http_operations["LnInvoicePaymentStatusByHash"] > checks
-        )
+        lambda: simulator.stats.http_operations["LnInvoicePaymentStatusByHash"] > checks
     )
     await hass.async_block_till_done()
     assert not paid
