@@ -215,6 +215,10 @@ class Project:
                 client=client,
                 backoff_base=self.target.backoff,
                 backoff_cap=self.target.backoff,
+                # The reconnect measurement cycles sockets by the hundred; Blink's
+                # ingress pace (10 a minute) would turn it into hours.
+                socket_window=self.target.backoff,
+                refusal_window=self.target.backoff,
             )
             self._socket.subscribe_my_updates(self._on_update)
             await self._socket.run()
