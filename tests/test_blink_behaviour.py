@@ -18,7 +18,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.blink_wallet.const import DOMAIN, EVENT_PAYMENT_RECEIVED
+from custom_components.blink_wallet.const import (
+    CONF_SENT_EVENTS,
+    DOMAIN,
+    EVENT_PAYMENT_RECEIVED,
+    EVENT_PAYMENT_SENT,
+)
 from custom_components.blink_wallet.coordinator import KEY_RECHECK_SECONDS
 from tests.conftest import state_of, wait_until
 from tests.simulator import BlinkSimulator
@@ -173,3 +178,30 @@ async def test_the_account_is_read_hourly_for_its_display_currency(
     await hass.async_block_till_done()
 
     assert simulator.stats.http_operations["Account"] > accounts
+
+
+async def test_sends_blink_pushes_fire_as_blink_pushes_them(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    # Fact 10: an external on-chain send only once settled; one to a Blink
+    # user's address at once; Lightning and intra-ledger sends never.
+    hass.config_entries.async_update_entry(
+        init_integration, options={CONF_SENT_EVENTS: True}
+    )
+    sent = async_capture_events(hass, EVENT_PAYMENT_SENT)
+    requests = simulator.stats.http_requests
+    pending = await simulator.send_onchain(30_000, fee=200, status="PENDING")
+    to_blink = await simulator.send_onchain_to_blink(4_000)
+    await wait_until(lambda: len(sent) == 1)
+    assert sent[0].data["transaction_id"] == to_blink.id
+    assert sent[0].data["settlement"] == "intraledger"
+
+    await simulator.settle_onchain_send(pending)
+    await wait_until(lambda: len(sent) == 2)
+
+    assert sent[1].data["transaction_id"] == pending.id
+    assert sent[1].data["status"] == "success"
+    assert sent[1].data["tx_hash"] is not None
+    assert simulator.stats.http_requests == requests

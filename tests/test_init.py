@@ -1,12 +1,19 @@
 """Setting up, unloading and reloading an entry; failures at setup and at run time."""
 
 import asyncio
+from datetime import timedelta
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
+from custom_components.blink_wallet import coordinator as coordinator_module
 from custom_components.blink_wallet.const import DOMAIN
 from tests.conftest import state_of, wait_until
 from tests.simulator import TEST_API_KEY, BlinkSimulator
@@ -53,21 +60,44 @@ async def test_reload_keeps_exactly_one_socket(
     assert simulator.live_subscriptions["myUpdates"] == 1
 
 
-async def test_refused_key_at_setup_asks_for_a_new_one(
+async def test_refused_key_at_setup_asks_for_a_new_one_and_keeps_trying_it(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    simulator.revoke_key(TEST_API_KEY)
+    # What-blink-sends 5: Blink's key service down at start looks like a revoked
+    # key; the entry must come up by itself once Blink accepts the key again.
+    # The minute between two checks of the same key, shortened.
+    monkeypatch.setattr(coordinator_module, "KEY_RECHECK_SECONDS", (1.0, 1.0))
+    simulator.key_service(up=False)
     mock_config_entry.add_to_hass(hass)
 
     assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert simulator.open_sockets == 0
+    refusals = simulator.stats.http_unauthorized
+
+    # Home Assistant retries the setup after 5 s; not yet a minute (here 1 s)
+    # since the refusal, the key is not presented again.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert simulator.stats.http_unauthorized == refusals
+
+    # Once Blink accepts it again, the next retry sets the entry up.
+    simulator.key_service(up=True)
+    await asyncio.sleep(1.0)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=10))
+    await hass.async_block_till_done()
+    await wait_until(lambda: mock_config_entry.state is ConfigEntryState.LOADED)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_unreachable_blink_at_setup_retries_later(

@@ -455,3 +455,54 @@ def test_an_empty_simulator_has_no_history() -> None:
 
     assert sim.account.transactions == []
     assert sim.state.keys == {}
+
+
+async def test_an_external_onchain_send_is_pushed_once_at_settlement(
+    simulator: BlinkSimulator, session: aiohttp.ClientSession, updates: RawSocket
+) -> None:
+    # What-blink-sends 10: settle-payout-txn.ts pushes the payout when it
+    # settles, SUCCESS; nothing while it is broadcast and unconfirmed.
+    pending = await simulator.send_onchain(40_000, fee=300, status="PENDING")
+    await updates.silent_for(0.1)
+
+    settled = await simulator.settle_onchain_send(pending)
+    update = await next_update(updates)
+
+    assert update["txNotificationType"] == "OnchainPayment"
+    assert update["transaction"]["id"] == pending.id == settled.id
+    assert update["transaction"]["status"] == "SUCCESS"
+    assert update["transaction"]["direction"] == "SEND"
+    account = await account_view(simulator, session)
+    assert as_pushed(account["newest"][0]) == update["transaction"]
+
+
+async def test_an_onchain_send_to_a_blink_user_is_pushed_at_once_without_a_hash(
+    simulator: BlinkSimulator, session: aiohttp.ClientSession
+) -> None:
+    # send-on-chain.ts settles it intra-ledger and tells the payer at once, with
+    # no transaction hash: selecting the non-null `txHash` loses the update.
+    selection = """subscription { myUpdates { errors { message } update {
+      __typename ... on OnChainUpdate { txNotificationType %s
+        transaction { id status settlementVia { __typename } } } } } }"""
+    async with connect(session, simulator.ws_url, key=TEST_API_KEY) as plain:
+        await plain.subscribe("1", selection % "")
+        await plain.receive()
+        await plain.receive()
+        async with connect(session, simulator.ws_url, key=TEST_API_KEY) as hashed:
+            await hashed.subscribe("1", selection % "txHash")
+            await hashed.receive()
+            await hashed.receive()
+            await plain.receive()  # the price pushed for the second subscriber
+            await plain.receive()
+            tx = await simulator.send_onchain_to_blink(12_000)
+            seen = await next_update(plain)
+            lost = await hashed.receive()
+
+    assert seen["txNotificationType"] == "OnchainPayment"
+    assert seen["transaction"] == {
+        "id": tx.id,
+        "status": "SUCCESS",
+        "settlementVia": {"__typename": "SettlementViaIntraLedger"},
+    }
+    assert lost["payload"]["data"]["myUpdates"]["update"] is None
+    assert "txHash" in lost["payload"]["errors"][0]["message"]

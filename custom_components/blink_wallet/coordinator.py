@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -95,15 +95,32 @@ ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 KEY_RECHECK_SECONDS = (60, 120, 240, 300)
 
 
+# Per entry, the key Blink refused at setup and when. Home Assistant retries a
+# setup that is not ready after 5, 10, 20, 40 s, then every 80 s: the same key is
+# not presented again within a minute of its refusal.
+_REFUSED_AT_SETUP: WeakKeyDictionary[ConfigEntry, tuple[str, datetime]] = (
+    WeakKeyDictionary()
+)
+
+
+def _key_refused() -> UpdateFailed:
+    return UpdateFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
+
+
 @contextmanager
-def _setup_errors() -> Iterator[None]:
-    """Refused key: reauthenticate. Anything else: Home Assistant retries later."""
+def _setup_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
+    """Refused key: reauthenticate, and retry. Anything else: retry later.
+
+    A refusal is no proof of a revoked key (Blink's own outages look the same,
+    what-blink-sends 5): Home Assistant keeps retrying the setup with this key
+    while the reauth flow asks for a new one.
+    """
     try:
         yield
     except BlinkAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
+        _REFUSED_AT_SETUP[entry] = (entry.data[CONF_API_KEY], dt_util.utcnow())
+        entry.async_start_reauth(hass)
+        raise _key_refused() from err
     except BlinkError as err:
         raise UpdateFailed(
             translation_domain=DOMAIN,
@@ -240,13 +257,22 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         await self.delivery.async_load()
         await self.invoices.async_load()
         await self.spending.async_load()
-        with _setup_errors():
+        entry = self.config_entry
+        refused = _REFUSED_AT_SETUP.get(entry)
+        if (
+            refused is not None
+            and refused[0] == entry.data[CONF_API_KEY]
+            and dt_util.utcnow() - refused[1]
+            < timedelta(seconds=KEY_RECHECK_SECONDS[0])
+        ):
+            raise _key_refused()
+        with _setup_errors(self.hass, entry):
             currencies = await self.client.currency_list()
         self.currencies = {currency.id: currency for currency in currencies}
 
     async def _async_update_data(self) -> WalletState:
         """Fetch the account and price; at the first setup, mark history as seen."""
-        with _setup_errors():
+        with _setup_errors(self.hass, self.config_entry):
             account = await self.client.account()
             price = await self.client.realtime_price(
                 self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
@@ -283,6 +309,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         """Start the socket as a background task owned by the entry."""
         entry = self.config_entry
         ir.async_delete_issue(self.hass, DOMAIN, f"stream_refused_{entry.entry_id}")
+        if entry in _REFUSED_AT_SETUP:
+            self._end_reauth()  # set up at last with a key refused before
         self.websocket.subscribe_my_updates(self._on_my_update)
         self._price_currency = self.display_currency
         self.websocket.subscribe_realtime_price(self._price_currency, self._on_price)
@@ -385,15 +413,21 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             "Blink accepts the API key of %s again; resuming", self.config_entry.title
         )
         self._key_checks = 0
-        entry = self.config_entry
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"entry_id": entry.entry_id, "source": "reauth"}
-        ):
-            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        self._end_reauth()
         if not self._streaming:
             self._start_socket()
         else:
             self._schedule_catch_up_retry(0)
+
+    @callback
+    def _end_reauth(self) -> None:
+        """Blink accepts the key again: no new one is needed."""
+        entry = self.config_entry
+        _REFUSED_AT_SETUP.pop(entry, None)
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(
+            DOMAIN, match_context={"entry_id": entry.entry_id, "source": "reauth"}
+        ):
+            self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def async_shutdown(self) -> None:
         """Close the socket and write the delivery state (on unload)."""

@@ -7,6 +7,7 @@ that account's `myUpdates` streams. What Blink publishes follows its
 outgoing Lightning and intra-ledger payments are not.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -520,7 +521,13 @@ def send_onchain(
     status: TxStatus = "SUCCESS",
     when: When | None = None,
 ) -> Posting:
-    """Pay an on-chain address: an `OnChainUpdate` with `OnchainPayment`."""
+    """Pay an on-chain address outside Blink.
+
+    Blink pushes an external on-chain send once, when its payout settles, with
+    status SUCCESS (core/api/src/app/wallets/settle-payout-txn.ts): booked
+    SUCCESS here it is pushed at once; booked PENDING (broadcast, unconfirmed)
+    nothing is pushed until `settle_onchain_send`.
+    """
     when = when or When.now(state)
     source = account.wallet(wallet)
     tx_hash = state.new_hex()
@@ -535,11 +542,70 @@ def send_onchain(
         initiation_via=InitiationViaOnChain(address or state.new_onchain_address()),
     )
     tx = _book(state, account, leg, when)
+    if status != "SUCCESS":
+        return Posting((tx,), ())
+    return Posting((tx,), (_payout_update(tx, tx_hash, source, when),))
+
+
+def _payout_update(
+    tx: Transaction, tx_hash: str | None, source: Wallet, when: When
+) -> OnChainUpdate:
     per_sat = _per_sat(tx, when.btc_usd)
-    update = OnChainUpdate(
+    return OnChainUpdate(
         "OnchainPayment", tx_hash, -tx.settlement_amount, *per_sat, source.id, tx
     )
-    return Posting((tx,), (update,))
+
+
+def settle_onchain_send(
+    state: SimulatorState, account: Account, pending: Transaction
+) -> Posting:
+    """The payout of a pending on-chain send settles: SUCCESS, same id, pushed."""
+    if pending.status != "PENDING" or pending not in account.transactions:
+        msg = "not a pending on-chain send of this account"
+        raise ValueError(msg)
+    settled = dataclasses.replace(pending, status="SUCCESS")
+    account.transactions[account.transactions.index(pending)] = settled
+    assert isinstance(settled.settlement_via, SettlementViaOnChain)
+    source = account.wallet(settled.settlement_currency)
+    return Posting(
+        (settled,),
+        (
+            _payout_update(
+                settled,
+                settled.settlement_via.transaction_hash,
+                source,
+                When.now(state),
+            ),
+        ),
+    )
+
+
+def send_onchain_to_blink(
+    state: SimulatorState,
+    account: Account,
+    amount: int,
+    *,
+    recipient_username: str | None = "alice",
+    memo: str | None = None,
+) -> Posting:
+    """Pay the on-chain address of another Blink user: settled intra-ledger.
+
+    Blink tells the payer at once, as an `OnChainUpdate` (`OnchainPayment`)
+    without a transaction hash (core/api/src/app/payments/send-on-chain.ts), so
+    a client that selects the non-null `txHash` gets no update at all.
+    """
+    when = When.now(state)
+    source = account.wallet("BTC")
+    leg = _Leg(
+        wallet=source,
+        direction="SEND",
+        amount=amount,
+        memo=memo,
+        settlement_via=SettlementViaIntraLedger(recipient_username, None),
+        initiation_via=InitiationViaOnChain(state.new_onchain_address()),
+    )
+    tx = _book(state, account, leg, when)
+    return Posting((tx,), (_payout_update(tx, None, source, when),))
 
 
 def transfer(

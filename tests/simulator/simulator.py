@@ -464,7 +464,12 @@ class BlinkSimulator:
         status: TxStatus = "SUCCESS",
         account: Account | None = None,
     ) -> Transaction:
-        """Pay an on-chain address: `OnChainUpdate` (OnchainPayment)."""
+        """Pay an on-chain address outside Blink; pushed only once settled.
+
+        Booked PENDING (the default SUCCESS means settled at once), nothing is
+        pushed until `settle_onchain_send` (core/api/src/app/wallets/
+        settle-payout-txn.ts).
+        """
         account = account or self.account
         posting = ledger.send_onchain(
             self.state,
@@ -476,6 +481,24 @@ class BlinkSimulator:
             address=address,
             status=status,
         )
+        await self._post(account, posting)
+        return posting.transactions[0]
+
+    async def settle_onchain_send(
+        self, pending: Transaction, *, account: Account | None = None
+    ) -> Transaction:
+        """The payout of a pending on-chain send settles; Blink pushes it now."""
+        account = account or self.account
+        posting = ledger.settle_onchain_send(self.state, account, pending)
+        await self._post(account, posting)
+        return posting.transactions[0]
+
+    async def send_onchain_to_blink(
+        self, amount: int, *, memo: str | None = None, account: Account | None = None
+    ) -> Transaction:
+        """Pay a Blink user's on-chain address: settled intra-ledger, pushed at once."""
+        account = account or self.account
+        posting = ledger.send_onchain_to_blink(self.state, account, amount, memo=memo)
         await self._post(account, posting)
         return posting.transactions[0]
 

@@ -402,7 +402,7 @@ class OnChainUpdate:
     """An on-chain receipt (pending or confirmed) or on-chain payment."""
 
     tx_notification_type: TxNotificationType
-    tx_hash: str
+    tx_hash: str | None  # None only for a send to a Blink user's address
     amount: int
     display_currency_per_sat: float
     usd_per_sat: float
