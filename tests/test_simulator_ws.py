@@ -884,3 +884,49 @@ async def test_a_display_currency_change_reaches_the_socket_only_at_a_new_connec
     assert old["me"]["defaultAccount"]["displayCurrency"] == "USD"
     assert new["update"]["denominatorCurrency"] == "EUR"
     assert new["me"]["defaultAccount"]["displayCurrency"] == "EUR"
+
+
+async def test_the_ingress_admits_ten_sockets_a_minute_with_a_burst_then_503(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    # blinkbitcoin/charts websocket-ingress.yaml: limit-rpm 10, burst x2, 503.
+    now = [1_000.0]
+    async with BlinkSimulator(clock=lambda: now[0]) as sim:
+        statuses: list[int] = []
+        for _ in range(22):
+            try:
+                ws = await session.ws_connect(
+                    sim.ws_url, protocols=("graphql-transport-ws",)
+                )
+            except aiohttp.WSServerHandshakeError as refused:
+                statuses.append(refused.status)
+            else:
+                statuses.append(101)
+                await ws.close()
+        assert statuses == [101] * 21 + [503]
+
+        now[0] += 6  # one more drains every six seconds
+        async with connect(session, sim.ws_url, key=TEST_API_KEY):
+            pass
+    assert sim.ingress.refused == 1
+
+
+async def test_the_ingress_admits_ten_open_sockets_per_address(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    async with BlinkSimulator() as sim:
+        sim.ingress.requests_per_minute = None  # the connection limit alone
+        sockets = [
+            await session.ws_connect(sim.ws_url, protocols=("graphql-transport-ws",))
+            for _ in range(10)
+        ]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(sim.ws_url, protocols=("graphql-transport-ws",))
+        assert refused.value.status == 503
+        await sockets[0].close()
+        await sim.wait_for(lambda: sim.open_sockets == 9)
+        again = await session.ws_connect(
+            sim.ws_url, protocols=("graphql-transport-ws",)
+        )
+        for ws in [*sockets[1:], again]:
+            await ws.close()

@@ -165,3 +165,30 @@ async def test_unwatched_subscriptions_may_stay_silent(
     await asyncio.sleep(0.3)
 
     assert simulator.stats.ws_connections == 1
+
+
+def test_a_resubscribed_stream_gets_two_of_blinks_price_ticks() -> None:
+    # What-blink-sends 3: the price after subscribing is best effort, then every
+    # 30 s; silence shorter than two ticks says nothing about the stream.
+    from custom_components.blink_wallet.api.websocket import (  # noqa: PLC0415
+        DEFAULT_RESUBSCRIBE_TIMEOUT,
+    )
+    from tests.simulator.simulator import PRICE_EVERY_SECONDS  # noqa: PLC0415
+
+    assert DEFAULT_RESUBSCRIBE_TIMEOUT >= 2 * PRICE_EVERY_SECONDS + 10
+
+
+async def test_blinks_keepalive_pings_are_answered_and_the_socket_kept(
+    simulator: BlinkSimulator, harness: Build
+) -> None:
+    # What-blink-sends 11: graphql-ws pings at the WebSocket level and drops a
+    # socket that does not answer within the interval (12 s; here 20 ms).
+    simulator._core.keepalive = 0.02
+    h = harness()
+    h.my_updates()
+    h.start()
+    await h.streaming()
+    await asyncio.sleep(0.3)
+
+    assert simulator.stats.keepalive_pings >= 5
+    assert simulator.stats.ws_connections == 1
