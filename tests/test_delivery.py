@@ -23,6 +23,7 @@ from custom_components.blink_wallet.delivery import (
 from custom_components.blink_wallet.payments import (
     PaymentEventType,
     classify,
+    is_fee_reimbursement,
     is_own_transfer,
 )
 from tests.conftest import wait_until
@@ -161,3 +162,65 @@ async def test_transfer_with_the_counterparty_wallet_reported_fires_nothing(
 
     # The wallet id told it: no look for a twin over HTTP.
     assert simulator.stats.http_requests == requests
+
+
+# --- fee reimbursements (what-blink-sends 7) ------------------------------------------
+
+_SENT_AT = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def _lightning_send(fee: int, at: datetime = _SENT_AT) -> Transaction:
+    return _tx(
+        "send",
+        direction=TxDirection.SEND,
+        settlement_amount=-20_000 - fee,
+        settlement_fee=fee,
+        created_at=at,
+        initiation="lightning",
+    )
+
+
+def _nameless_receipt(
+    amount: int, memo: str | None = None, **changes: Any
+) -> Transaction:
+    return _tx(
+        "back",
+        settlement="intraledger",
+        initiation="intraledger",
+        settlement_amount=amount,
+        memo=memo,
+        created_at=_SENT_AT + timedelta(seconds=3),
+        **changes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("receipt", "neighbours", "reimbursement"),
+    [
+        # Blink says so in the memo from 50 sats.
+        (_nameless_receipt(60, "fee reimbursement"), [], True),
+        # Smaller: its Lightning payment just before, fee at least the refund.
+        (_nameless_receipt(7), [_lightning_send(fee=10)], True),
+        (_nameless_receipt(7), [_lightning_send(fee=5)], False),
+        (_nameless_receipt(7), [], False),
+        (
+            _nameless_receipt(7),
+            [_lightning_send(fee=10, at=_SENT_AT - timedelta(minutes=20))],
+            False,
+        ),
+        # A nameless payment of 50 sats or more shows its memo: a payment.
+        (_nameless_receipt(300), [_lightning_send(fee=500)], False),
+        (_nameless_receipt(7, "thanks"), [_lightning_send(fee=10)], False),
+        # Naming a payer, or over Lightning: a payment.
+        (
+            _nameless_receipt(7, counterparty_username="bob"),
+            [_lightning_send(fee=10)],
+            False,
+        ),
+        (_tx("ln", settlement_amount=7), [_lightning_send(fee=10)], False),
+    ],
+)
+def test_fee_reimbursements_are_told_from_payments(
+    receipt: Transaction, neighbours: list[Transaction], reimbursement: bool
+) -> None:
+    assert is_fee_reimbursement(receipt, neighbours) is reimbursement

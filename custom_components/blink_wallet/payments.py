@@ -5,6 +5,7 @@ Pure functions: no Home Assistant state, so the rules of the contract can be rea
 """
 
 from collections.abc import Collection, Iterable
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -70,18 +71,26 @@ def is_own_transfer(
 
 
 # The memo Blink books on a fee reimbursement (core/api/src/app/payments/
-# reimburse-fee.ts); shown only from 50 sats (its memo-sharing threshold).
+# reimburse-fee.ts), shown from 50 sats or 10 cents: below, Blink hides the memo of
+# any receipt (core/api/src/domain/wallets/tx-history.ts, config/schema.ts).
 FEE_REIMBURSEMENT_MEMO = "fee reimbursement"
+MEMO_SHOWN_FROM: dict[WalletCurrency, int] = {
+    WalletCurrency.BTC: 50,
+    WalletCurrency.USD: 10,
+}
+# A reimbursement is booked when its payment completes, moments after it.
+REIMBURSED_WITHIN = timedelta(minutes=10)
 
 
 def is_fee_reimbursement(tx: Transaction, neighbours: Iterable[Transaction]) -> bool:
     """Tell Blink's refund of an unused Lightning fee reserve from a payment.
 
-    Blink books it as an intra-ledger receipt initiated and settled intra-ledger,
-    naming nobody, never pushed (core/api/src/app/payments/reimburse-fee.ts,
-    core/api/src/domain/wallets/tx-history.ts). Its memo says so from 50 sats; a
-    smaller one is known by the Lightning payment out of the same wallet before
-    it whose fee it does not exceed.
+    Blink books it as a receipt initiated and settled intra-ledger that names
+    nobody, and never pushes it. From 50 sats its memo says what it is; a smaller
+    one, whose memo Blink hides like any small receipt's, is recognised by the
+    Lightning payment out of the same wallet just before it, whose fee it does not
+    exceed. Anything else that looks alike stays a payment: better a few sats
+    announced too many than a payment lost.
     """
     if not (
         tx.direction is TxDirection.RECEIVE
@@ -93,11 +102,15 @@ def is_fee_reimbursement(tx: Transaction, neighbours: Iterable[Transaction]) -> 
         return False
     if tx.memo == FEE_REIMBURSEMENT_MEMO:
         return True
+    if tx.memo is not None or tx.settlement_amount >= MEMO_SHOWN_FROM.get(
+        tx.settlement_currency, 0
+    ):
+        return False
     return any(
         other.direction is TxDirection.SEND
         and other.initiation == SETTLEMENT_LIGHTNING
         and other.settlement_currency is tx.settlement_currency
-        and other.created_at <= tx.created_at
+        and timedelta(0) <= tx.created_at - other.created_at <= REIMBURSED_WITHIN
         and 0 < tx.settlement_amount <= other.settlement_fee
         for other in neighbours
     )
