@@ -218,6 +218,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # Set while Blink refuses the key: when to ask it again.
         self._key_check: CALLBACK_TYPE | None = None
         self._key_checks = 0
+        self._key_refused = False
         self._streaming = False
         # The currency the price is followed in, and a running account check.
         self._price_currency: str | None = None
@@ -372,8 +373,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     @callback
     def _on_key_refused(self) -> None:
         """Ask for a new key, and keep asking Blink about this one meanwhile."""
-        if self._key_check is not None or self._closing:
+        if self._key_refused or self._closing:
             return  # already checking
+        self._key_refused = True
         LOGGER.warning(
             "Blink refused the API key of %s; asking for a new one, and checking "
             "this one again every few minutes (Blink's own outages look the same)",
@@ -413,6 +415,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             "Blink accepts the API key of %s again; resuming", self.config_entry.title
         )
         self._key_checks = 0
+        self._key_refused = False
         self._end_reauth()
         if not self._streaming:
             self._start_socket()
