@@ -113,13 +113,18 @@ async def test_created_then_paid_fires_invoice_paid_and_payment_received_once(
     assert init_integration.runtime_data.invoices.open_count == 0
 
 
+# The selector's option is `usd`; automations written before it pass `USD`.
+@pytest.mark.parametrize("currency", ["usd", "USD"])
 async def test_usd_invoice_goes_to_the_stablesats_wallet(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
     init_integration: MockConfigEntry,
     paid: list[Event],
+    currency: str,
 ) -> None:
-    response = await create_invoice(hass, init_integration, amount=250, currency="USD")
+    response = await create_invoice(
+        hass, init_integration, amount=250, currency=currency
+    )
     assert response["currency"] == "USD"
     assert response["wallet_id"] == simulator.account.usd_wallet.id
     assert response["memo"] is None

@@ -117,6 +117,16 @@ def test_brand_images_are_square_pngs_of_the_sizes_home_assistant_serves() -> No
         assert (width, height) == (size, size), name
 
 
+def test_the_license_is_the_mit_license_pyproject_declares() -> None:
+    # HACS's action fails a repository without a license file.
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+
+    assert pyproject["project"]["license"] == "MIT"
+    assert text.startswith("MIT License\n")
+    assert "Permission is hereby granted, free of charge" in text
+
+
 def test_repository_holds_one_integration() -> None:
     # HACS installs the single folder below custom_components/.
     assert [p.name for p in (REPO / "custom_components").iterdir() if p.is_dir()] == [

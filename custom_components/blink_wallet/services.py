@@ -66,8 +66,10 @@ CREATE_INVOICE_SCHEMA: Final = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_AMOUNT): vol.All(vol.Coerce(int), vol.Range(min=1)),
-        vol.Optional(ATTR_CURRENCY, default=WalletCurrency.BTC.value): vol.In(
-            [currency.value for currency in WalletCurrency]
+        # The selector offers btc/usd (hassfest wants lower-case option keys);
+        # BTC/USD, which automations written before pass, work the same.
+        vol.Optional(ATTR_CURRENCY, default=WalletCurrency.BTC.value): vol.All(
+            cv.string, vol.Upper, vol.In([currency.value for currency in WalletCurrency])
         ),
         vol.Optional(ATTR_MEMO): cv.string,
         vol.Optional(ATTR_EXPIRES_IN, default=DEFAULT_EXPIRES_IN_MINUTES): vol.All(
