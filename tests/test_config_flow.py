@@ -335,3 +335,20 @@ async def test_reconfigure_from_custom_to_production_drops_the_urls(
         CONF_API_KEY: TEST_API_KEY,
         CONF_ENVIRONMENT: "production",
     }
+
+
+async def test_options_of_an_entry_that_is_not_loaded_abort_with_a_reason(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    # Blink unreachable at start: the entry waits to be retried, with no runtime data.
+    simulator.fail_http(502, body="<html>Bad Gateway</html>", content_type="text/html")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -15,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.blink_wallet import coordinator as coordinator_module
 from custom_components.blink_wallet.const import DOMAIN
-from tests.conftest import state_of, wait_until
+from tests.conftest import ENTRY_ID, state_of, wait_until
 from tests.simulator import TEST_API_KEY, BlinkSimulator
 
 
@@ -152,3 +153,28 @@ async def test_refused_subprotocol_raises_a_repair_issue(
         )
     )
     assert simulator.open_sockets == 0
+
+
+async def test_removing_the_entry_removes_what_it_stored(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await simulator.receive_lightning(1_000)
+    await hass.services.async_call(
+        DOMAIN,
+        "create_invoice",
+        {"config_entry_id": init_integration.entry_id, "amount": 100},
+        blocking=True,
+        return_response=True,
+    )
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    stored = {key for key in hass_storage if key.startswith(f"{DOMAIN}.{ENTRY_ID}.")}
+    assert stored >= {f"{DOMAIN}.{ENTRY_ID}.delivery", f"{DOMAIN}.{ENTRY_ID}.invoices"}
+
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert not [key for key in hass_storage if key.startswith(f"{DOMAIN}.")]

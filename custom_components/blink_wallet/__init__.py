@@ -1,8 +1,11 @@
 """The Blink Wallet integration: a Blink Bitcoin/Lightning wallet in Home Assistant."""
 
+from typing import Any
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
@@ -10,6 +13,10 @@ from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
 from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.IMAGE, Platform.SENSOR]
+# What an entry keeps in .storage/blink_wallet.<entry id>.<name>: the payments
+# delivered (delivery.py), the open invoices (invoices.py), the sends of the last
+# day (spending.py).
+STORED = ("delivery", "invoices", "spending")
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -35,3 +42,15 @@ async def async_unload_entry(
 ) -> bool:
     """Unload a config entry; the coordinator's shutdown closes the socket."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: BlinkWalletConfigEntry
+) -> None:
+    """Forget what the entry stored; a new entry of the account starts afresh."""
+    for name in STORED:
+        # The version does not matter for removing.
+        store: Store[dict[str, Any]] = Store(
+            hass, 1, f"{DOMAIN}.{entry.entry_id}.{name}"
+        )
+        await store.async_remove()

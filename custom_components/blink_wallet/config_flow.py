@@ -6,7 +6,7 @@ from typing import Any, override
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
-    ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -50,6 +50,7 @@ from .const import (
     LOGGER,
     Environment,
 )
+from .coordinator import BlinkWalletConfigEntry
 from .endpoint import Endpoint
 
 _API_KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -125,7 +126,9 @@ class BlinkWalletConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> BlinkWalletOptionsFlow:
+    def async_get_options_flow(
+        config_entry: BlinkWalletConfigEntry,
+    ) -> BlinkWalletOptionsFlow:
         """Return the options flow."""
         return BlinkWalletOptionsFlow()
 
@@ -256,6 +259,9 @@ class BlinkWalletOptionsFlow(OptionsFlowWithReload):
         """Show the options; the currencies come from Blink's currency list."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            # The currencies come from Blink, through the loaded entry.
+            return self.async_abort(reason="not_loaded")
 
         coordinator = self.config_entry.runtime_data
         options = self.config_entry.options

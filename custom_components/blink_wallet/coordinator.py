@@ -479,8 +479,10 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         if stale == self.stale:
             return
         self.stale = stale
+        # Once when the entities become unavailable, once when they are back, at
+        # info level (the quality scale's log-when-unavailable).
         if stale:
-            LOGGER.warning(
+            LOGGER.info(
                 "Blink data of %s is stale: no live connection for %s",
                 self.config_entry.title,
                 STALE_AFTER,

@@ -9,7 +9,19 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import BlinkWalletConfigEntry
 
-TO_REDACT = {CONF_API_KEY, "id", "username", "account_id", "wallet_id", "unique_id"}
+# The key, who the account is, and how much money it holds or sent: people paste
+# diagnostics into public issues.
+TO_REDACT = {
+    CONF_API_KEY,
+    "id",
+    "username",
+    "account_id",
+    "wallet_id",
+    "unique_id",
+    "balance",
+    "pending_incoming_balance",
+    "sent_last_24h_sats",
+}
 
 
 async def async_get_config_entry_diagnostics(

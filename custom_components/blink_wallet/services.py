@@ -69,7 +69,9 @@ CREATE_INVOICE_SCHEMA: Final = vol.Schema(
         # The selector offers btc/usd (hassfest wants lower-case option keys);
         # BTC/USD, which automations written before pass, work the same.
         vol.Optional(ATTR_CURRENCY, default=WalletCurrency.BTC.value): vol.All(
-            cv.string, vol.Upper, vol.In([currency.value for currency in WalletCurrency])
+            cv.string,
+            vol.Upper,
+            vol.In([currency.value for currency in WalletCurrency]),
         ),
         vol.Optional(ATTR_MEMO): cv.string,
         vol.Optional(ATTR_EXPIRES_IN, default=DEFAULT_EXPIRES_IN_MINUTES): vol.All(
