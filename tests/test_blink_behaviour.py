@@ -205,3 +205,49 @@ async def test_sends_blink_pushes_fire_as_blink_pushes_them(
     assert sent[1].data["status"] == "success"
     assert sent[1].data["tx_hash"] is not None
     assert simulator.stats.http_requests == requests
+
+
+async def test_a_key_refused_at_a_catch_up_while_the_socket_works_is_checked_again(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    # Fact 4 and 5 together: the open socket keeps the key it checked at
+    # connect, while HTTP refuses it (Blink's key service down).
+    coordinator = init_integration.runtime_data
+    catch_ups = coordinator.catch_ups
+    simulator.key_service(up=False)
+    await coordinator._async_catch_up()  # the next gap's catch-up
+    assert _reauth_flows(hass, init_integration) == 1
+    assert coordinator.connected  # live updates still flow
+    tx = await simulator.receive_lightning(777)
+    await wait_until(lambda: len(received) == 1)
+
+    simulator.key_service(up=True)
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=KEY_RECHECK_SECONDS[0] + 1)
+    )
+    await wait_until(lambda: coordinator.catch_ups > catch_ups)
+    await hass.async_block_till_done()
+
+    assert _reauth_flows(hass, init_integration) == 0
+    assert [event.data["transaction_id"] for event in received] == [tx.id]
+
+
+async def test_an_account_check_that_fails_changes_nothing(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    accounts = simulator.stats.http_requests
+    simulator.fail_http(502, body="<html>Bad Gateway</html>", content_type="text/html")
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1, seconds=1))
+    await wait_until(lambda: simulator.stats.http_requests > accounts)
+    await wait_until(lambda: "not read" in caplog.text)
+    await hass.async_block_till_done()
+
+    assert init_integration.runtime_data.display_currency == "USD"
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"

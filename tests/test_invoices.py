@@ -378,3 +378,23 @@ async def test_receive_disabled_raises_a_repair_issue_quoting_blink(
     simulator.behaviour.receive_disabled.clear()
     await create_invoice(hass, init_integration, amount=100)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_streamed_paid_is_asked_about_again_when_http_cannot_tell(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=1_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    simulator.fail_http(503, times=1)
+
+    await simulator.pay_invoice(response["payment_hash"])
+    await simulator.wait_for(lambda: not simulator.behaviour.http_faults)
+    await asyncio.sleep(0.1)
+    assert not paid  # not confirmed yet
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await wait_until(lambda: len(paid) == 1)
+    assert paid[0].data["payment_hash"] == response["payment_hash"]

@@ -99,8 +99,10 @@ class InvoiceWatcher:
         # Settled but not announced yet (Home Assistant still starting).
         self._settled: dict[str, InvoiceStatus] = {}
         self._gate = AnnounceGate(hass, self._flush)
-        # Per open invoice: its next HTTP check (after its expiry, or a retry).
+        # Per open invoice: its HTTP check after its expiry, and a retry of a
+        # check that could not tell.
         self._checks: dict[str, CALLBACK_TYPE] = {}
+        self._retries: dict[str, CALLBACK_TYPE] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -136,9 +138,10 @@ class InvoiceWatcher:
         for subscription in self._subscriptions.values():
             subscription.cancel()
         self._subscriptions.clear()
-        for cancel in self._checks.values():
-            cancel()
-        self._checks.clear()
+        for timers in (self._checks, self._retries):
+            for cancel in timers.values():
+                cancel()
+            timers.clear()
         for task in self._tasks:
             task.cancel()
 
@@ -227,22 +230,29 @@ class InvoiceWatcher:
         expires_at = dt_util.parse_datetime(self._open[payment_hash]["expires_at"])
         if expires_at is None:
             return
-        self._check_at(payment_hash, expires_at + EXPIRY_CHECK_DELAY, attempt=0)
+        self._check_at(
+            self._checks, payment_hash, expires_at + EXPIRY_CHECK_DELAY, attempt=0
+        )
 
-    def _check_at(self, payment_hash: str, when: datetime, *, attempt: int) -> None:
+    def _check_at(
+        self,
+        timers: dict[str, CALLBACK_TYPE],
+        payment_hash: str,
+        when: datetime,
+        *,
+        attempt: int,
+    ) -> None:
         if self._gate.closed:
             return
-        if (cancel := self._checks.pop(payment_hash, None)) is not None:
+        if (cancel := timers.pop(payment_hash, None)) is not None:
             cancel()
 
         @callback
         def _due(_: datetime) -> None:
-            self._checks.pop(payment_hash, None)
+            timers.pop(payment_hash, None)
             self._spawn(self._async_check_one(payment_hash, attempt=attempt))
 
-        self._checks[payment_hash] = async_track_point_in_utc_time(
-            self._hass, _due, when
-        )
+        timers[payment_hash] = async_track_point_in_utc_time(self._hass, _due, when)
 
     async def _async_check_one(
         self,
@@ -269,9 +279,12 @@ class InvoiceWatcher:
                 streamed,
             )
         if status is None or status is InvoiceStatus.PENDING:
-            if attempt < RECHECKS and payment_hash not in self._checks:
+            if attempt < RECHECKS and payment_hash not in self._retries:
                 self._check_at(
-                    payment_hash, dt_util.utcnow() + RECHECK_DELAY, attempt=attempt + 1
+                    self._retries,
+                    payment_hash,
+                    dt_util.utcnow() + RECHECK_DELAY,
+                    attempt=attempt + 1,
                 )
             return
         self._on_status(payment_hash, status)
@@ -279,8 +292,9 @@ class InvoiceWatcher:
     def _stop_following(self, payment_hash: str) -> None:
         if (subscription := self._subscriptions.pop(payment_hash, None)) is not None:
             subscription.cancel()
-        if (cancel := self._checks.pop(payment_hash, None)) is not None:
-            cancel()
+        for timers in (self._checks, self._retries):
+            if (cancel := timers.pop(payment_hash, None)) is not None:
+                cancel()
 
     @callback
     def _on_status(self, payment_hash: str, status: InvoiceStatus) -> None:
