@@ -77,7 +77,9 @@ async def test_a_key_refused_over_http_is_checked_again_and_resumes_by_itself(
     coordinator = init_integration.runtime_data
     simulator.key_service(up=False)
     await simulator.drop_sockets()
-    await wait_until(lambda: _reauth_flows(hass, init_integration) == 1)
+    # Generous waits: each step is a reconnect or an HTTP call on loopback, which
+    # a loaded machine may take seconds over.
+    await wait_until(lambda: _reauth_flows(hass, init_integration) == 1, 20)
     await hass.async_block_till_done()
     # Refused at the gateway: counted there, before any operation is read.
     checks = simulator.stats.http_unauthorized
@@ -93,7 +95,10 @@ async def test_a_key_refused_over_http_is_checked_again_and_resumes_by_itself(
     for number, wait in enumerate(KEY_RECHECK_SECONDS, start=1):
         now += timedelta(seconds=wait + 1)
         async_fire_time_changed(hass, now)
-        await wait_until(lambda: simulator.stats.http_unauthorized == checks + number)  # noqa: B023
+        await wait_until(
+            lambda: simulator.stats.http_unauthorized == checks + number,  # noqa: B023
+            20,
+        )
         await hass.async_block_till_done()
     assert max(KEY_RECHECK_SECONDS) <= 300
     assert min(KEY_RECHECK_SECONDS) >= 60
@@ -103,7 +108,7 @@ async def test_a_key_refused_over_http_is_checked_again_and_resumes_by_itself(
     simulator.key_service(up=True)
     async_fire_time_changed(hass, now + timedelta(seconds=301))
     await hass.async_block_till_done()
-    await wait_until(lambda: coordinator.connected)
+    await wait_until(lambda: coordinator.connected, 20)
 
     assert _reauth_flows(hass, init_integration) == 0
     tx = await simulator.receive_lightning(1_234)

@@ -284,7 +284,7 @@ async def test_options_choose_the_price_currency_and_events(
         CONF_MAX_DAILY_SATS: 50_000,
     }
     # The entry reloaded: the price now comes in euros, under a unique id of its own.
-    assert state_of(hass, "sensor.satoshi_btc_price_2") != "unavailable"
+    assert state_of(hass, "sensor.satoshi_btc_price_eur") != "unavailable"
 
 
 async def test_add_a_production_account(

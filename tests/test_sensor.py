@@ -130,3 +130,35 @@ async def test_entities_stay_available_through_a_blip_but_not_a_long_outage(
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"
     assert caplog.text.count("is live again") == 1
+
+
+async def test_a_new_price_currency_replaces_the_price_sensor_without_an_orphan(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    assert state_of(hass, "sensor.satoshi_btc_price") != "unavailable"
+
+    hass.config_entries.async_update_entry(
+        init_integration, options={CONF_DISPLAY_CURRENCY: "EUR"}
+    )
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    # A sensor of its own, so the statistics of the two currencies never mix;
+    # the USD one (and its entity id) is gone, its statistics stay in the database.
+    prices = [
+        entry
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, init_integration.entry_id
+        )
+        if "_btc_price_" in entry.unique_id
+    ]
+    assert [(p.entity_id, p.unique_id.rsplit("_", 1)[1]) for p in prices] == [
+        ("sensor.satoshi_btc_price_eur", "eur")
+    ]
+    state = hass.states.get("sensor.satoshi_btc_price_eur")
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "EUR"
+    assert hass.states.get("sensor.satoshi_btc_price") is None

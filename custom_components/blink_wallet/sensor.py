@@ -12,9 +12,11 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import slugify
 
 from .api import Wallet, WalletCurrency, btc_price
 from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
@@ -126,8 +128,23 @@ async def async_setup_entry(
         if description.exists_fn(coordinator)
     ]
     entities.append(BlinkLastPaymentSensor(coordinator, LAST_PAYMENT))
-    entities.append(BlinkPriceSensor(coordinator))
+    price = BlinkPriceSensor(coordinator)
+    entities.append(price)
+    registry = er.async_get(hass)
+    replaced = [
+        old.entity_id
+        for old in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if old.domain == Platform.SENSOR
+        and old.unique_id.startswith(PRICE_PREFIX.format(coordinator.data.account.id))
+        and old.unique_id != price.unique_id
+    ]
+    if replaced:
+        # The price currency changed: the new sensor gets an id of its own, so the
+        # statistics of the old currency, kept under the old id, never mix with it.
+        price.entity_id = f"sensor.{slugify(entry.title)}_btc_price_{price.currency}"
     async_add_entities(entities)
+    for entity_id in replaced:
+        registry.async_remove(entity_id)
 
 
 class BlinkWalletSensor(BlinkWalletEntity, SensorEntity):
@@ -156,6 +173,10 @@ class BlinkLastPaymentSensor(BlinkWalletSensor, RestoreSensor):
             self.coordinator.async_note_payment(restored.native_value)
 
 
+# Unique ids of the price sensors of an account, one per currency ever shown.
+PRICE_PREFIX = "{}_btc_price_"
+
+
 class BlinkPriceSensor(BlinkWalletEntity, SensorEntity):
     """The BTC price in the display currency.
 
@@ -168,10 +189,11 @@ class BlinkPriceSensor(BlinkWalletEntity, SensorEntity):
     def __init__(self, coordinator: BlinkWalletCoordinator) -> None:
         """Price in the coordinator's display currency."""
         currency = coordinator.display_currency
+        self.currency = currency.lower()
         super().__init__(
             coordinator,
             SensorEntityDescription(key="btc_price", translation_key="btc_price"),
-            unique_suffix=f"btc_price_{currency.lower()}",
+            unique_suffix=f"btc_price_{self.currency}",
         )
         self._attr_native_unit_of_measurement = currency
         self._attr_suggested_display_precision = coordinator.fraction_digits
