@@ -1,5 +1,6 @@
 """The automation blueprints: valid for Home Assistant, and each does its job."""
 
+import json
 from pathlib import Path
 import shutil
 import tomllib
@@ -34,6 +35,12 @@ def repository_url() -> str:
     return url
 
 
+def oldest_supported() -> str:
+    """The oldest Home Assistant the integration supports, as hacs.json says."""
+    version: str = json.loads((ROOT / "hacs.json").read_text())["homeassistant"]
+    return version
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_blueprint_is_valid(name: str) -> None:
     path = BLUEPRINTS / f"{name}.yaml"
@@ -47,7 +54,8 @@ def test_blueprint_is_valid(name: str) -> None:
     assert blueprint.metadata["source_url"] == (
         f"{repository_url()}/blob/main/blueprints/automation/blink_wallet/{name}.yaml"
     )
-    assert blueprint.metadata["homeassistant"]["min_version"] == "2026.10.4"
+    # The oldest Home Assistant the integration supports (hacs.json).
+    assert blueprint.metadata["homeassistant"]["min_version"] == oldest_supported()
     assert blueprint.validate() is None
 
 

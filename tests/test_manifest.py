@@ -95,8 +95,13 @@ def test_hacs_json_is_valid_and_names_the_tested_version() -> None:
     assert set(hacs) <= HACS_KEYS
     assert hacs["name"] == "Blink Wallet"
     assert hacs["render_readme"] is True
-    # The minimum Home Assistant version is the one the test suite runs against.
-    assert AwesomeVersion(hacs["homeassistant"]) == AwesomeVersion(ha_version)
+    # The minimum Home Assistant version is the oldest the suite runs against
+    # (scripts/test-oldest, requirements_oldest.txt); README states it.
+    oldest = (REPO / "requirements_oldest.txt").read_text(encoding="utf-8")
+    assert f"Home Assistant {hacs['homeassistant']}." in oldest
+    assert AwesomeVersion(hacs["homeassistant"]) <= AwesomeVersion(ha_version)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"Requires Home Assistant {hacs['homeassistant']} or newer" in readme
 
 
 def test_hacs_installs_the_release_zip() -> None:

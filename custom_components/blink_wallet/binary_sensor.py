@@ -4,7 +4,13 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+
+try:
+    from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+except ImportError:  # before Home Assistant 2026.10, which moved it into const
+    from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined] # pragma: no cover - tested by scripts/test-oldest
+        BinarySensorDeviceClass,
+    )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
