@@ -366,8 +366,11 @@ async def test_payments_older_than_the_replay_window_are_counted_not_fired(
     assert [e.data["transaction_id"] for e in received] == [recent.id]
     assert received[0].data["replayed"] is True
     notifications = persistent_notification._async_get_or_create_notifications(hass)
+    await wait_until(lambda: any("not_replayed" in key for key in notifications))
     [notice] = [n for key, n in notifications.items() if "not_replayed" in key]
-    assert notice["message"].startswith("1 payment(s) to satoshi")
+    # Translated (strings.json, here in English), with its placeholders filled.
+    assert notice["message"].startswith("1 payment(s) to satoshi arrived more than 1 ")
+    assert notice["title"] == "Blink Wallet: payments not replayed"
     assert old.id not in {e.data["transaction_id"] for e in received}
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
 

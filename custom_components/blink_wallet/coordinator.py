@@ -24,6 +24,7 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
     async_track_utc_time_change,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -668,12 +669,24 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.config_entry.title,
             window,
         )
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self._async_notify_not_replayed(count, window),
+            f"{DOMAIN} not replayed notice",
+        )
+
+    async def _async_notify_not_replayed(self, count: int, window: int) -> None:
+        """Post the notification the contract promises, in the user's language."""
+        texts = await async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
+        )
+        prefix = f"component.{DOMAIN}.exceptions.not_replayed"
         persistent_notification.async_create(
             self.hass,
-            f"{count} payment(s) to {self.config_entry.title} arrived more than "
-            f"{window} hours before Home Assistant could see them. They are in your "
-            "Blink history and balances, but automations were not triggered for them.",
-            title="Blink Wallet: payments not replayed",
+            texts[f"{prefix}.message"].format(
+                count=count, title=self.config_entry.title, window=window
+            ),
+            title=texts[f"{prefix}_title.message"],
             notification_id=f"{DOMAIN}_not_replayed_{self.config_entry.entry_id}",
         )
 
