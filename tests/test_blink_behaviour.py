@@ -256,3 +256,30 @@ async def test_an_account_check_that_fails_changes_nothing(
 
     assert init_integration.runtime_data.display_currency == "USD"
     assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"
+
+
+async def test_a_catch_up_blink_answers_with_an_error_is_retried(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    coordinator = init_integration.runtime_data
+    catch_ups = coordinator.catch_ups
+    simulator.behaviour.frame_hook = _drop_payments  # only the catch-up can tell
+    tx = await simulator.receive_lightning(4_321)
+    simulator.fail_http(
+        200,
+        body='{"errors": [{"message": "boom", "code": "INTERNAL_SERVER_ERROR"}]}',
+        content_type="application/json",
+    )
+    await coordinator._async_catch_up()
+    assert coordinator.catch_ups == catch_ups
+    assert received == []
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await wait_until(lambda: coordinator.catch_ups > catch_ups)
+    await hass.async_block_till_done()
+
+    assert [event.data["transaction_id"] for event in received] == [tx.id]
+    assert received[0].data["replayed"] is True

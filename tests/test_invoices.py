@@ -398,3 +398,20 @@ async def test_a_streamed_paid_is_asked_about_again_when_http_cannot_tell(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await wait_until(lambda: len(paid) == 1)
     assert paid[0].data["payment_hash"] == response["payment_hash"]
+
+
+async def test_paid_announced_twice_fires_invoice_paid_once(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=1_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+
+    await simulator.pay_invoice(response["payment_hash"])
+    await simulator.announce_paid_unchecked(response["payment_hash"])
+    await wait_until(lambda: len(paid) == 1)
+    await asyncio.sleep(0.2)
+
+    assert len(paid) == 1
