@@ -415,3 +415,26 @@ async def test_paid_announced_twice_fires_invoice_paid_once(
     await asyncio.sleep(0.2)
 
     assert len(paid) == 1
+
+
+async def test_unloading_while_a_paid_invoice_is_confirmed_fires_nothing_then(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+) -> None:
+    response = await create_invoice(hass, init_integration, amount=1_000)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    simulator.behaviour.http_delay = 0.3  # Blink slow to confirm
+
+    await simulator.pay_invoice(response["payment_hash"])
+    await asyncio.sleep(0.05)  # the confirmation is under way
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await asyncio.sleep(0.4)
+    assert paid == []
+
+    # Still open in storage: the next setup finds it paid, once.
+    simulator.behaviour.http_delay = 0
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await wait_until(lambda: len(paid) == 1)

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
+import json
 from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE, Platform
@@ -19,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.blink_wallet.const import CONF_DISPLAY_CURRENCY, STALE_AFTER
 from tests.conftest import state_of, wait_until
 from tests.simulator import BlinkSimulator
+from tests.simulator.protocol import WsSession
 
 # A fixed clock: the last payment (the simulator's opening receipts) snapshots alike.
 FIXED_TIME = datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()
@@ -162,3 +164,33 @@ async def test_a_new_price_currency_replaces_the_price_sensor_without_an_orphan(
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "EUR"
     assert hass.states.get("sensor.satoshi_btc_price") is None
+
+
+def _drift_balances(_session: WsSession, text: str) -> list[str]:
+    """Blink's `me` without the Stablesats wallet and without pending balances."""
+    frame = json.loads(text)
+    me = (frame.get("payload", {}).get("data") or {}).get("myUpdates", {}).get("me")
+    if me is None:
+        return [text]
+    wallets = me["defaultAccount"]["wallets"]
+    me["defaultAccount"]["wallets"] = [
+        {**wallet, "pendingIncomingBalance": None}
+        for wallet in wallets
+        if wallet["walletCurrency"] == "BTC"
+    ]
+    return [json.dumps(frame)]
+
+
+async def test_balances_blink_stops_reporting_are_unknown_not_wrong(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    simulator.behaviour.frame_hook = _drift_balances
+    await simulator.receive_lightning(1_000)
+
+    await wait_until(
+        lambda: state_of(hass, "sensor.satoshi_stablesats_balance") == "unknown"
+    )
+    assert state_of(hass, "sensor.satoshi_btc_balance") == "251000"
+    assert state_of(hass, "sensor.satoshi_btc_pending_incoming") == "unknown"

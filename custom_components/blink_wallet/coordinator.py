@@ -158,7 +158,7 @@ class WalletState:
     """An immutable snapshot of what the entities show."""
 
     account: Account
-    price: RealtimePrice | None
+    price: RealtimePrice
     last_payment: datetime | None = None
 
 

@@ -43,9 +43,7 @@ async def async_get_config_entry_diagnostics(
                 "display_currency": state.account.display_currency,
                 "wallets": [asdict(wallet) for wallet in state.account.wallets],
             },
-            "price": None
-            if state.price is None
-            else {
+            "price": {
                 "timestamp": state.price.timestamp.isoformat(),
                 "currency": state.price.denominator_currency,
                 "btc_sat_price": str(state.price.btc_sat_price),

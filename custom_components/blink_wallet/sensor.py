@@ -73,13 +73,12 @@ def _has_wallet(currency: WalletCurrency) -> Callable[[BlinkWalletCoordinator], 
     return lambda coordinator: _wallet(coordinator, currency) is not None
 
 
-def _price(coordinator: BlinkWalletCoordinator) -> Decimal | None:
-    price = coordinator.data.price
-    if price is None:
-        return None
+def _price(coordinator: BlinkWalletCoordinator) -> Decimal:
     # To the display currency's minor unit: a price of 95000.000000 says no more.
     digits = coordinator.fraction_digits
-    return btc_price(price, digits).quantize(Decimal(1).scaleb(-digits))
+    return btc_price(coordinator.data.price, digits).quantize(
+        Decimal(1).scaleb(-digits)
+    )
 
 
 def _balance(
@@ -199,6 +198,6 @@ class BlinkPriceSensor(BlinkWalletEntity, SensorEntity):
         self._attr_suggested_display_precision = coordinator.fraction_digits
 
     @property
-    def native_value(self) -> Decimal | None:
+    def native_value(self) -> Decimal:
         """BTC price in major units of the display currency."""
         return _price(self.coordinator)
