@@ -438,3 +438,37 @@ async def test_unloading_while_a_paid_invoice_is_confirmed_fires_nothing_then(
     simulator.behaviour.http_delay = 0
     await hass.config_entries.async_setup(init_integration.entry_id)
     await wait_until(lambda: len(paid) == 1)
+
+
+async def test_an_open_invoice_stored_without_a_readable_expiry_is_still_followed(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    paid: list[Event],
+) -> None:
+    invoice = await simulator.create_invoice(1_000)
+    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}.invoices"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{mock_config_entry.entry_id}.invoices",
+        "data": {
+            "open": {
+                invoice.payment_hash: {
+                    "payment_hash": invoice.payment_hash,
+                    "payment_request": invoice.payment_request,
+                    "amount": 1_000,
+                    "currency": "BTC",
+                    "memo": None,
+                    "expires_at": "not a date",
+                }
+            },
+            "latest": invoice.payment_hash,
+        },
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+
+    await simulator.pay_invoice(invoice.payment_hash)
+    await wait_until(lambda: len(paid) == 1)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
