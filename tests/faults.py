@@ -318,6 +318,10 @@ async def start_run(
 ) -> FaultRun:
     """Set the entry up and wait for its first catch-up; events count from here."""
     _tolerate_accept_race(hass.loop)
+    # The scenarios compress hours of socket drops into seconds (the client's own
+    # pace is shrunk with them, FAST_SOCKET); Blink's per-minute ingress limit is
+    # tested on its own (test_simulator_ws, api/test_socket_budget).
+    simulator.ingress.requests_per_minute = None
     received: list[Event] = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
