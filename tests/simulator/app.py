@@ -24,7 +24,6 @@ from graphql import (
     validate,
 )
 
-from . import lightning
 from .complexity import MAXIMUM_COMPLEXITY, complexity, too_complex
 from .control import Behaviour, Stats
 from .ingress import REFUSED_STATUS, Ingress
@@ -191,21 +190,17 @@ async def _graphql_http(request: web.Request) -> web.StreamResponse:
         return refusal.response
     core.stats.http_operations[_operation_key(body, operation)] += 1
     core.stats.http_fields.update(root_fields(operation))
-    reimbursing = lightning.FEE_REIMBURSEMENT.set(core.behaviour.reimburse_fees)
-    try:
-        result = execute(
-            blink_schema(),
-            document,
-            context_value=context,
-            variable_values=body.get("variables"),
-            operation_name=body.get("operationName"),
-            field_resolver=field_resolver,
-            type_resolver=type_resolver,
-        )
-        if isawaitable(result):
-            result = await result
-    finally:
-        lightning.FEE_REIMBURSEMENT.reset(reimbursing)
+    result = execute(
+        blink_schema(),
+        document,
+        context_value=context,
+        variable_values=body.get("variables"),
+        operation_name=body.get("operationName"),
+        field_resolver=field_resolver,
+        type_resolver=type_resolver,
+    )
+    if isawaitable(result):
+        result = await result
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [_blink_error(error) for error in result.errors]

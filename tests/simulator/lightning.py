@@ -10,7 +10,6 @@ payload's `errors` with `status: FAILURE`, as Blink does.
 """
 
 from collections import deque
-from contextvars import ContextVar
 from dataclasses import dataclass
 import math
 from typing import Literal
@@ -46,10 +45,6 @@ _HEX_HASH_LENGTH = 64
 # 10 sats (blinkbitcoin/blink core/api/src/domain/bitcoin/index.ts, FEECAP_*).
 FEE_RESERVE_BASIS_POINTS = 50
 FEE_RESERVE_MIN = 10
-# Whether a payment leaving Blink pays its fee reserve and gets the unused part
-# back (Behaviour.reimburse_fees, which the HTTP handler sets around each
-# operation); otherwise it pays the routing fee alone.
-FEE_REIMBURSEMENT: ContextVar[bool] = ContextVar("fee_reimbursement", default=False)
 # How Blink refuses invoices (core/api/src/graphql/error-map.ts).
 RECEIVE_DISABLED = (
     "This account can no longer receive payments. If this is your account, please"
@@ -344,6 +339,7 @@ def pay_request(
     request: str,
     memo: str | None,
     script: deque[ScriptedPayment],
+    reimburse_fees: bool = False,
 ) -> Outcome:
     """`lnInvoicePaymentSend`: pay a BOLT11 request from a BTC wallet."""
     wallet = sending_wallet(account, wallet_id)
@@ -379,6 +375,7 @@ def pay_request(
         payment=payment,
         memo=memo,
         script=script,
+        reimburse_fees=reimburse_fees,
         destination=("invoice", request),
     )
 
@@ -392,6 +389,7 @@ def pay_address(
     address: str,
     amount: object,
     script: deque[ScriptedPayment],
+    reimburse_fees: bool = False,
 ) -> Outcome:
     """`lnAddressPaymentSend`: pay `amount` sats to user@domain.
 
@@ -449,6 +447,7 @@ def pay_address(
         payment=payment,
         memo=None,
         script=script,
+        reimburse_fees=reimburse_fees,
         destination=("lightning_address", address),
     )
 
@@ -517,6 +516,7 @@ def _pay_out(
     payment: ledger.LnPayment,
     memo: str | None,
     script: deque[ScriptedPayment],
+    reimburse_fees: bool = False,
     destination: tuple[Literal["invoice", "lightning_address"], str],
 ) -> Outcome:
     """A payment leaving Blink over Lightning: fee, balance, the script's say.
@@ -525,8 +525,7 @@ def _pay_out(
     back what routing did not use, right after it settles.
     """
     routing_fee = lightning_fee(state, sats)
-    reimbursing = FEE_REIMBURSEMENT.get()
-    fee = fee_reserve(sats) if reimbursing else routing_fee
+    fee = fee_reserve(sats) if reimburse_fees else routing_fee
     _check_balance(wallet, sats + fee)
     scripted = script.popleft() if script else None
     if isinstance(scripted, tuple):
@@ -542,7 +541,7 @@ def _pay_out(
         memo=memo,
         status=status,
         payment=payment,
-        actual_fee=min(routing_fee, fee) if reimbursing else None,
+        actual_fee=min(routing_fee, fee) if reimburse_fees else None,
     )
     sent = posting.transactions[0]
     kind, where = destination

@@ -463,6 +463,7 @@ def _ln_invoice_payment_send(
             request=input["paymentRequest"],
             memo=input.get("memo"),
             script=context.behaviour.payment_script,
+            reimburse_fees=context.behaviour.reimburse_fees,
         )
     except lightning.Refusal as refusal:
         return _refused(refusal)
@@ -485,6 +486,7 @@ def _ln_address_payment_send(
             address=input["lnAddress"],
             amount=input["amount"],
             script=context.behaviour.payment_script,
+            reimburse_fees=context.behaviour.reimburse_fees,
         )
     except lightning.Refusal as refusal:
         return _refused(refusal)
