@@ -8,7 +8,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import DOMAIN, store_key
 from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
 from .services import async_setup_services
 
@@ -50,7 +50,5 @@ async def async_remove_entry(
     """Forget what the entry stored; a new entry of the account starts afresh."""
     for name in STORED:
         # The version does not matter for removing.
-        store: Store[dict[str, Any]] = Store(
-            hass, 1, f"{DOMAIN}.{entry.entry_id}.{name}"
-        )
+        store: Store[dict[str, Any]] = Store(hass, 1, store_key(entry.entry_id, name))
         await store.async_remove()

@@ -50,3 +50,8 @@ SERVICE_PAY_LIGHTNING_ADDRESS: Final = "pay_lightning_address"
 
 # Entities stay available through short socket outages; past this the data is stale.
 STALE_AFTER: Final = timedelta(minutes=5)
+
+
+def store_key(entry_id: str, name: str) -> str:
+    """Key of what an entry keeps in .storage (delivery, invoices, spending)."""
+    return f"{DOMAIN}.{entry_id}.{name}"

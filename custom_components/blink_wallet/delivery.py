@@ -22,7 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import Transaction
-from .const import DOMAIN
+from .const import store_key
 from .gate import AnnounceGate
 from .payments import PaymentEventType
 
@@ -97,7 +97,7 @@ class PaymentDelivery:
         self._store = DeliveryStore(
             hass,
             STORAGE_VERSION,
-            f"{DOMAIN}.{entry_id}.delivery",
+            store_key(entry_id, "delivery"),
             minor_version=STORAGE_MINOR_VERSION,
         )
         # id → createdAt (POSIX seconds) of every transaction delivered or seen

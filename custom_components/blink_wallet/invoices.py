@@ -34,7 +34,7 @@ from .api import (
     InvoiceStatus,
     Subscription,
 )
-from .const import DOMAIN, EVENT_INVOICE_EXPIRED, EVENT_INVOICE_PAID
+from .const import DOMAIN, EVENT_INVOICE_EXPIRED, EVENT_INVOICE_PAID, store_key
 from .gate import AnnounceGate
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class InvoiceWatcher:
         self._websocket = websocket
         self._on_change = on_change
         self._store: Store[InvoiceData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.invoices"
+            hass, STORAGE_VERSION, store_key(entry_id, "invoices")
         )
         self._open: dict[str, OpenInvoice] = {}
         self._latest: str | None = None

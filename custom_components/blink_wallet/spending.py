@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import store_key
 
 STORAGE_VERSION: Final = 1
 WINDOW: Final = timedelta(hours=24)
@@ -25,7 +25,7 @@ class SpendingLedger:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Persist under the entry's id."""
         self._store: Store[SpendingData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.spending"
+            hass, STORAGE_VERSION, store_key(entry_id, "spending")
         )
         self._sends: list[tuple[float, int]] = []
 
