@@ -838,7 +838,6 @@ class BlinkWebSocket:
         so subscribing again cannot help; a new socket checks the key again.
         """
         await self._confirm_key()
-        subscription._confirming = False  # noqa: SLF001
         msg = (
             f"Blink refused the {subscription.name} subscription on this socket"
             f" but accepts the key ({error.messages[0]}); replacing the socket"
