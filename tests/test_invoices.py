@@ -1,7 +1,7 @@
 """The create_invoice action and the events of the invoices it creates."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 import hashlib
 from typing import Any
 
@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.blink_wallet import invoices as invoices_module
 from custom_components.blink_wallet.api import decode_bolt11
 from custom_components.blink_wallet.const import (
     DOMAIN,
@@ -242,6 +243,7 @@ async def test_an_invoice_blink_does_not_know_is_forgotten_after_a_while(
     """Kept while it may still settle, dropped a day after its expiry."""
     invoices = init_integration.runtime_data.invoices
     for name, expired_ago in (
+        ("older", timedelta(days=3)),
         ("recent", timedelta(hours=1)),
         ("old", timedelta(days=2)),
     ):
@@ -255,10 +257,10 @@ async def test_an_invoice_blink_does_not_know_is_forgotten_after_a_while(
                 "expires_at": (dt_util.utcnow() - expired_ago).isoformat(),
             }
         )
-    assert invoices.open_count == 2
+    assert invoices.open_count == 3
     await invoices.async_check()
     assert invoices.open_count == 1
-    assert invoices.latest is None
+    assert invoices.latest is None  # the latest was forgotten too
     # Blink unreachable: nothing is decided.
     simulator.fail_http(status=500)
     await invoices.async_check()
@@ -396,6 +398,54 @@ async def test_a_streamed_paid_is_asked_about_again_when_http_cannot_tell(
     assert not paid  # not confirmed yet
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await wait_until(lambda: len(paid) == 1)
+    assert paid[0].data["payment_hash"] == response["payment_hash"]
+
+
+async def test_a_streamed_paid_http_cannot_confirm_is_settled_by_the_expiry_check(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    paid: list[Event],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The retries of a streamed PAID stop; the check after the expiry still asks."""
+    monkeypatch.setattr(invoices_module, "RECHECKS", 2)
+    response = await create_invoice(hass, init_integration, amount=1_000, expires_in=30)
+    await simulator.wait_for_subscriptions(INVOICE_STATUS, 1)
+    simulator.fail_http(503, times=1_000)
+    failing = len(simulator.behaviour.http_faults)
+    now = dt_util.utcnow()
+
+    def asked() -> int:
+        return failing - len(simulator.behaviour.http_faults)
+
+    async def move_clock_until_asked(times: int, at: datetime) -> None:
+        # The retry is armed once the failed answer is in: move the clock until due.
+        for _ in range(100):
+            async_fire_time_changed(hass, at)
+            await asyncio.sleep(0.02)
+            if asked() == times:
+                return
+        pytest.fail(f"asked {asked()} times, not {times}")
+
+    await simulator.pay_invoice(response["payment_hash"])
+    # The check of the streamed PAID, then two retries a minute apart.
+    await simulator.wait_for(lambda: asked() == 1)
+    await move_clock_until_asked(2, now + timedelta(seconds=61))
+    await move_clock_until_asked(3, now + timedelta(seconds=122))
+    # No third retry, even once Blink answers again.
+    simulator.behaviour.http_faults.clear()
+    checks = simulator.stats.http_operations["LnInvoicePaymentStatusByHash"]
+    for _ in range(25):
+        async_fire_time_changed(hass, now + timedelta(seconds=244))
+        await asyncio.sleep(0.02)
+    assert simulator.stats.http_operations["LnInvoicePaymentStatusByHash"] == checks
+    assert not paid
+
+    expires_at = dt_util.parse_datetime(response["expires_at"])
+    assert expires_at is not None
+    async_fire_time_changed(hass, expires_at + timedelta(seconds=11))
     await wait_until(lambda: len(paid) == 1)
     assert paid[0].data["payment_hash"] == response["payment_hash"]
 

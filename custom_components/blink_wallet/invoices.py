@@ -242,10 +242,7 @@ class InvoiceWatcher:
         *,
         attempt: int,
     ) -> None:
-        if self._gate.closed:
-            return
-        if (cancel := timers.pop(payment_hash, None)) is not None:
-            cancel()
+        """Check the invoice over HTTP at `when`; `timers` holds its cancel meanwhile."""
 
         @callback
         def _due(_: datetime) -> None:
@@ -269,8 +266,6 @@ class InvoiceWatcher:
         except BlinkError as err:
             _LOGGER.debug("Status of invoice %s unknown: %s", payment_hash, err)
             status = None
-        if self._gate.closed:
-            return
         if status is InvoiceStatus.PENDING and streamed is not None:
             _LOGGER.warning(
                 "Blink announced invoice %s as %s, but says it is still pending; "
