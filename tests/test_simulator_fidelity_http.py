@@ -237,6 +237,21 @@ def test_a_union_costs_its_dearest_member_and_skipped_fields_cost_nothing() -> N
         complexity(query, "Via", {})
 
 
+def test_only_the_named_operation_counts_and_fragments_without_a_type_cost_their_fields() -> (
+    None
+):
+    document = """
+      query Price { globals { network } }
+      query Me($full: Boolean!) { me { id ... @include(if: $full) { username } } }"""
+
+    assert complexity(document, "Price") == 2
+    # me 1 + id 1, and the username the fragment includes
+    assert complexity(document, "Me", {"full": False}) == 2
+    assert complexity(document, "Me", {"full": True}) == 3
+    # no name: every operation, the most each can cost
+    assert complexity(document) == 5
+
+
 async def test_the_socket_measures_nothing(
     simulator: BlinkSimulator, session: aiohttp.ClientSession
 ) -> None:

@@ -5,6 +5,7 @@ the transaction over HTTP.
 """
 
 from collections.abc import AsyncIterator, Generator
+from datetime import UTC, datetime
 import hashlib
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from tests.simulator import TEST_API_KEY, BlinkSimulator
 from tests.simulator.raw import RawSocket, connect
 from tests.simulator.state import SettlementViaLn
+from tests.simulator.wire import serialize_timestamp
 
 # Until tests/conftest.py registers it for the whole suite.
 pytest_plugins = ["tests.simulator.fixtures"]
@@ -85,6 +87,16 @@ def as_pushed(node: dict[str, Any]) -> dict[str, Any]:
             "extensions": {"code": "INVALID_INPUT"},
         },
     }
+
+
+def test_blinks_timestamp_scalar_serialises_only_dates_and_numbers() -> None:
+    when = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+    assert serialize_timestamp(when) == int(when.timestamp())
+    assert serialize_timestamp(1_764_763_200) == 1_764_763_200
+    # what pubsub made of a Date: an ISO string, which comes out as the error object
+    assert serialize_timestamp(when.isoformat()) == as_pushed({})["createdAt"]
+    assert serialize_timestamp(True) == as_pushed({})["createdAt"]
 
 
 async def next_update(socket: RawSocket) -> dict[str, Any]:

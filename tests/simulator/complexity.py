@@ -76,7 +76,8 @@ def complexity(
 ) -> int:
     """The complexity Blink computes for `operation_name` in `document`.
 
-    Without a name every operation of the document counts, as in the library.
+    The document is valid against the schema: Blink validates before measuring
+    (Apollo's `didResolveOperation` comes after validation). Without a name every operation of the document counts, as in the library.
     Variables matter only to `@skip`/`@include`: when they do not coerce, the
     coercion error is raised (the library reports it instead of a value); with
     none given (None), a directive that depends on one drops nothing, which
@@ -154,7 +155,7 @@ class _Walk:
         condition = values.get("if") if values is not None else None
         return condition if isinstance(condition, bool) else default
 
-    def _field(self, type_: GraphQLCompositeType, name: str) -> GraphQLField | None:
+    def _field(self, type_: GraphQLCompositeType, name: str) -> GraphQLField:
         meta: dict[str, GraphQLField] = {
             "__schema": SchemaMetaFieldDef,
             "__type": TypeMetaFieldDef,
@@ -162,27 +163,26 @@ class _Walk:
         }
         if name in meta:
             return meta[name]
-        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
-            field: GraphQLField | None = type_.fields.get(name)
-            return field
-        return None
+        # validated: only meta fields are selected on a union
+        assert isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
+        field: GraphQLField = type_.fields[name]
+        return field
 
     def _spread_type(
         self, node: FragmentSpreadNode | InlineFragmentNode, type_: GraphQLCompositeType
-    ) -> tuple[SelectionSetNode, GraphQLNamedType] | None:
-        """A fragment's selection and the type it applies to (None: skip it)."""
+    ) -> tuple[SelectionSetNode, GraphQLNamedType]:
+        """A fragment's selection and the type it applies to."""
         if isinstance(node, InlineFragmentNode):
             condition, selection_set = node.type_condition, node.selection_set
             if condition is None:
                 return selection_set, type_
         else:
-            fragment = self.fragments.get(node.name.value)
-            if fragment is None:
-                return None
+            fragment = self.fragments[node.name.value]
             condition, selection_set = fragment.type_condition, fragment.selection_set
         on = self.schema.get_type(condition.name.value)
-        if on is None or not is_composite_type(on):
-            return None
+        # validated: a fragment applies to a composite type of the schema
+        assert on is not None
+        assert is_composite_type(on)
         return selection_set, on
 
     def cost(
@@ -198,15 +198,13 @@ class _Walk:
                 continue
             if isinstance(node, FieldNode):
                 field = self._field(type_, node.name.value)
-                if field is not None:
-                    # a mutation declares 120, any other field costs 1
-                    mutation = type_ is self.schema.mutation_type
-                    own = MUTATION_COMPLEXITY if mutation else 1
-                    inner = self.cost(node.selection_set, get_named_type(field.type))
-                    _add(costs, own + inner, possible)
-            elif isinstance(node, FragmentSpreadNode | InlineFragmentNode):
-                spread = self._spread_type(node, type_)
-                if spread is not None:
-                    spread_set, on = spread
-                    _add(costs, self.cost(spread_set, on), self._possible(on))
+                # a mutation declares 120, any other field costs 1
+                mutation = type_ is self.schema.mutation_type
+                own = MUTATION_COMPLEXITY if mutation else 1
+                inner = self.cost(node.selection_set, get_named_type(field.type))
+                _add(costs, own + inner, possible)
+            else:
+                assert isinstance(node, FragmentSpreadNode | InlineFragmentNode)
+                spread_set, on = self._spread_type(node, type_)
+                _add(costs, self.cost(spread_set, on), self._possible(on))
         return max([*costs.values(), 0])

@@ -14,6 +14,7 @@ while HTTP, which reads the ledger directly, serves Unix seconds.
 receives after that round trip; `serialize_timestamp` is Blink's scalar.
 """
 
+from collections.abc import Mapping
 import dataclasses
 from datetime import UTC, datetime
 import json
@@ -103,10 +104,8 @@ def pushed(update: TransactionUpdate) -> dict[str, Any]:
     return json.loads(json.dumps(_domain(update)))  # type: ignore[no-any-return]
 
 
-def member_of(value: object, union: str) -> str | None:
+def member_of(value: Mapping[str, Any], union: str) -> str | None:
     """The concrete type of a round-tripped value in `union`, as Blink resolves it."""
-    if not isinstance(value, dict):
-        return None
     if union == "UserUpdate":
         member = value.get("resolveType")
         return member if isinstance(member, str) else None
