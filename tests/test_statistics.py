@@ -12,7 +12,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -23,6 +26,7 @@ from custom_components.blink_wallet.api import (
     TxStatus,
     WalletCurrency,
 )
+from custom_components.blink_wallet.coordinator import STATISTICS_DELAY_SECONDS
 from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator, Transaction
@@ -219,6 +223,53 @@ async def test_payment_after_setup_continues_the_series(
     assert new[-1]["min"] == balance_before
     assert new[-1]["max"] == balance_before + 7_777
     assert balance_before < new[-1]["mean"] < balance_before + 7_777
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_an_hour_blink_cannot_tell_is_imported_at_the_next(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    simulator.seed_history(count=50, days=5, seed=6)
+    btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
+    rows = await _set_up_and_import(hass, mock_config_entry, btc_id)
+    coordinator = mock_config_entry.runtime_data
+    await wait_until(lambda: coordinator.connected and coordinator.catch_ups > 0)
+    balance_before = simulator.account.btc_wallet.balance
+    await simulator.receive_lightning(4_321)
+    await wait_until(
+        lambda: (
+            coordinator.data.account.btc_wallet is not None
+            and coordinator.data.account.btc_wallet.balance == balance_before + 4_321
+        )
+    )
+    hour_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
+    delay = timedelta(seconds=STATISTICS_DELAY_SECONDS)
+
+    # At the hour Blink is down: the hour cannot be read, nothing is written.
+    simulator.fail_http(503, times=1_000)
+    failing = len(simulator.behaviour.http_faults)
+    async_fire_time_changed(hass, hour_end + delay)
+    await simulator.wait_for(lambda: len(simulator.behaviour.http_faults) < failing)
+    await hass.async_block_till_done()
+    assert await _rows(hass, btc_id) == rows
+
+    # An hour later Blink answers: both hours are written, the payment in the first.
+    simulator.behaviour.http_faults.clear()
+    async_fire_time_changed(hass, hour_end + HOUR + delay)
+    new: list[dict[str, Any]] = []
+
+    async def written() -> bool:
+        new[:] = [row for row in await _rows(hass, btc_id) if row not in rows]
+        return len(new) >= 2
+
+    async with asyncio.timeout(10):
+        while not await written():  # noqa: ASYNC110 - the recorder has no event for it
+            await asyncio.sleep(0.05)
+    payment_hour = next(row for row in new if row["max"] == balance_before + 4_321)
+    assert payment_hour["start"] == (hour_end - HOUR).timestamp()
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
