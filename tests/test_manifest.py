@@ -2,10 +2,14 @@
 
 hassfest cannot run here, so the manifest is loaded through Home Assistant's own
 loader and checked against the rules hassfest and HACS apply to a custom integration.
+Of HACS's action, the checks that read only the repository are here (hacs.json,
+information, images, brand, license); the rest ask GitHub (archived, description,
+issues, topics) and run in .github/workflows/validate.yml.
 """
 
 import json
 from pathlib import Path
+import re
 import tomllib
 from typing import Any, get_args
 
@@ -130,6 +134,16 @@ def test_the_license_is_the_mit_license_pyproject_declares() -> None:
     assert pyproject["project"]["license"] == "MIT"
     assert text.startswith("MIT License\n")
     assert "Permission is hereby granted, free of charge" in text
+
+
+def test_readme_shows_images_as_hacs_requires() -> None:
+    # HACS's "images" check: the README it renders shows at least one image.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]+\]\((docs/images/[^)]+\.png)\)", readme)
+
+    assert images
+    for image in images:
+        assert (REPO / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
 
 
 def test_repository_holds_one_integration() -> None:
