@@ -30,7 +30,7 @@ from tests.simulator.protocol import WsSession
 from tests.simulator.state import Transaction
 
 # Milliseconds instead of the production seconds, so a run takes seconds.
-FAST_SOCKET = {
+FAST_SOCKET: dict[str, Any] = {
     "ping_interval": 0.2,
     "pong_timeout": 0.2,
     "ack_timeout": 0.3,

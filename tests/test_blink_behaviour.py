@@ -223,8 +223,8 @@ async def test_a_key_refused_at_a_catch_up_while_the_socket_works_is_checked_aga
     coordinator = init_integration.runtime_data
     catch_ups = coordinator.catch_ups
     simulator.key_service(up=False)
-    await coordinator._async_catch_up()  # the next gap's catch-up
-    assert _reauth_flows(hass, init_integration) == 1
+    coordinator.catch_up.async_request()  # the next gap's catch-up
+    await wait_until(lambda: _reauth_flows(hass, init_integration) == 1)
     assert coordinator.connected  # live updates still flow
     tx = await simulator.receive_lightning(777)
     await wait_until(lambda: len(received) == 1)
@@ -273,7 +273,9 @@ async def test_a_catch_up_blink_answers_with_an_error_is_retried(
         body='{"errors": [{"message": "boom", "code": "INTERNAL_SERVER_ERROR"}]}',
         content_type="application/json",
     )
-    await coordinator._async_catch_up()
+    coordinator.catch_up.async_request()
+    await simulator.wait_for(lambda: not simulator.behaviour.http_faults)
+    await hass.async_block_till_done()
     assert coordinator.catch_ups == catch_ups
     assert received == []
 

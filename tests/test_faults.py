@@ -6,6 +6,7 @@ BLINK_FAULT_SEEDS=<seed>. scripts/soak runs the long version.
 
 import asyncio
 from collections import Counter
+from functools import partial
 import json
 import os
 from pathlib import Path
@@ -15,7 +16,11 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.blink_wallet import coordinator as coordinator_module
+from custom_components.blink_wallet import (
+    catch_up as catch_up_module,
+    coordinator as coordinator_module,
+)
+from custom_components.blink_wallet.api import BlinkWebSocket
 from tests.conftest import wait_until
 from tests.faults import FAST_SOCKET, FaultRun, start_run, summary
 from tests.simulator import BlinkSimulator
@@ -26,8 +31,10 @@ STEPS = int(os.environ.get("BLINK_FAULT_STEPS", "30"))
 
 @pytest.fixture(autouse=True)
 def fast_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coordinator_module, "SOCKET_TIMINGS", FAST_SOCKET)
-    monkeypatch.setattr(coordinator_module, "CATCH_UP_RETRY_SECONDS", 0.1)
+    # The socket's timings and the catch-up's retry, in milliseconds.
+    fast = partial(BlinkWebSocket, **FAST_SOCKET)
+    monkeypatch.setattr(coordinator_module, "BlinkWebSocket", fast)
+    monkeypatch.setattr(catch_up_module, "CATCH_UP_RETRY_SECONDS", 0.1)
 
 
 @pytest.fixture

@@ -280,6 +280,40 @@ async def test_payment_during_a_socket_drop_is_replayed_once(
     assert state_of(hass, "sensor.satoshi_btc_balance") == "254200"
 
 
+async def test_a_gap_during_a_catch_up_gets_a_catch_up_of_its_own(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.catch_ups == 1)
+    # Gap 1: its catch-up reads the history, then Blink is slow with the rest.
+    slow = simulator.hold_http("PendingIncomingTransactions")
+    asked = simulator.stats.http_operations["PendingIncomingTransactions"]
+    await simulator.drop_sockets()
+    await simulator.wait_for(
+        lambda: simulator.stats.http_operations["PendingIncomingTransactions"] > asked,
+        seconds=10,
+    )
+    # Gap 2, with a payment nobody pushes: only a catch-up can find it.
+    simulator.silence_sockets()
+    tx = await simulator.receive_lightning(3_100)
+    await simulator.drop_sockets()
+    # The new stream's first frame is in (its balances include the payment).
+    await wait_until(lambda: state_of(hass, "sensor.satoshi_btc_balance") == "253100")
+    assert received == []
+
+    slow.set()
+    await wait_until(lambda: len(received) == 1)
+    assert received[0].data["transaction_id"] == tx.id
+    assert received[0].data["replayed"] is True
+    # Exactly one more: the run under way, then the one the gap asked for.
+    await wait_until(lambda: coordinator.catch_ups == 3)
+    await asyncio.sleep(0.2)
+    assert coordinator.catch_ups == 3
+
+
 async def test_payment_while_unloaded_is_replayed_after_setup(
     hass: HomeAssistant,
     simulator: BlinkSimulator,

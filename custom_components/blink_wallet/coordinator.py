@@ -33,7 +33,6 @@ from .api import (
     BlinkAuthError,
     BlinkClient,
     BlinkConfigurationError,
-    BlinkConnectionError,
     BlinkError,
     BlinkWebSocket,
     Currency,
@@ -45,6 +44,7 @@ from .api import (
     TxDirection,
     TxStatus,
 )
+from .catch_up import CATCH_UP_PAGE_SIZE, CatchUp, Reading
 from .const import (
     CONF_DISPLAY_CURRENCY,
     CONF_REPLAY_WINDOW_HOURS,
@@ -72,13 +72,6 @@ from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
 
-# At most this many pages of history are read by one catch-up (newest first).
-CATCH_UP_MAX_PAGES = 20
-CATCH_UP_PAGE_SIZE = 50
-CATCH_UP_RETRY_SECONDS = 30
-# The client's own defaults (ping every 20 s, pong within 10 s, ...) unless set here;
-# the fault-injection tests shrink them to milliseconds.
-SOCKET_TIMINGS: dict[str, float] = {}
 # The first statistics import reads at most this many pages (of CATCH_UP_PAGE_SIZE).
 HISTORY_MAX_PAGES = 200
 # Statistics of an hour are written this long after it ends.
@@ -184,7 +177,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             client=self.client,
             on_connection_change=self._on_connection_change,
             on_gap=self._async_on_gap,
-            **SOCKET_TIMINGS,
         )
         self.delivery = PaymentDelivery(hass, entry.entry_id, self._fire)
         self.invoices = InvoiceWatcher(
@@ -203,10 +195,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.connected = False
         self.stale = False
         self._stale_timer: CALLBACK_TYPE | None = None
-        self._catch_up_lock = asyncio.Lock()
-        self._balance_pushes = 0
+        self.catch_up = CatchUp(
+            hass,
+            entry,
+            self.client,
+            since=lambda: self.delivery.catch_up_since,
+            on_read=self._async_caught_up,
+            on_key_refused=self._on_key_refused,
+        )
+        # When pushed balances were last taken (loop time): newer than a reading's.
+        self._balances_at = 0.0
         self._history_last_payment: datetime | None = None
-        self.catch_ups = 0
         self._closing = False
         self.statistics = BalanceStatistics(hass, entry.title)
         # Transactions seen since `_recent_since`, for continuing the statistics
@@ -215,7 +214,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._recent_since = dt_util.utcnow()
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
-        self._catch_up_retry: CALLBACK_TYPE | None = None
         # Set while Blink refuses the key: when to ask it again.
         self._key_check: CALLBACK_TYPE | None = None
         self._key_checks = 0
@@ -246,6 +244,11 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         return bool(
             self.config_entry.options.get(CONF_SENT_EVENTS, DEFAULT_SENT_EVENTS)
         )
+
+    @property
+    def catch_ups(self) -> int:
+        """How many catch-ups went through since setup."""
+        return self.catch_up.completed
 
     @property
     def closing(self) -> bool:
@@ -296,7 +299,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         if history:
             # Down to where later catch-ups will look, so they find nothing new.
             since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
-            history, _ = await self._async_read_since(since)
+            history, _ = await self.catch_up.async_read_since(since)
         pending = await self.client.pending_incoming_transactions()
         self.delivery.async_mark_seen([*history, *pending], history=True)
         # The newest page reaches further back than the overlap: the last payment
@@ -421,7 +424,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         if not self._streaming:
             self._start_socket()
         else:
-            self._schedule_catch_up_retry(0)
+            self.catch_up.async_request()
 
     @callback
     def _end_reauth(self) -> None:
@@ -442,16 +445,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._closing = True
         self.delivery.async_stop()
         self.invoices.async_stop()
+        self.catch_up.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
             # the stale timer cancelled next.
             await self.websocket.close()
         finally:
-            for cancel in (self._stale_timer, self._catch_up_retry, self._key_check):
+            for cancel in (self._stale_timer, self._key_check):
                 if cancel is not None:
                     cancel()
-            self._stale_timer = self._catch_up_retry = self._key_check = None
+            self._stale_timer = self._key_check = None
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
             await self.delivery.async_flush_to_disk()
@@ -513,11 +517,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             # (Blink pushes the price at once). Reading the history only now closes
             # the window in which a payment is neither pushed nor read.
             self._catch_up_armed = False
-            self.config_entry.async_create_background_task(
-                self.hass,
-                self._async_catch_up(),
-                f"{DOMAIN} catch-up {self.config_entry.title}",
-            )
+            self.catch_up.async_request()
         match update.update:
             case PriceUpdate(price=price):
                 self._on_price(price)
@@ -550,7 +550,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         The display currency is the one the socket connected with (Blink keeps
         the account of a socket from its connect), so HTTP's stays.
         """
-        self._balance_pushes += 1
+        self._balances_at = self.hass.loop.time()
         account = replace(pushed, display_currency=self.data.account.display_currency)
         if account != self.data.account:
             self.async_set_updated_data(replace(self.data, account=account))
@@ -614,7 +614,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         except BlinkError as err:
             # The catch-up sees both legs together and decides then.
             LOGGER.debug("Could not check %s for a twin: %s", tx.id, err)
-            self._schedule_catch_up_retry()
+            self.catch_up.async_request_later()
             return
         if not self.closing:
             self._offer([tx], neighbours=page.transactions, replayed=False)
@@ -717,96 +717,22 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     # --- catch-up ----------------------------------------------------------------
 
-    async def _async_catch_up(self) -> None:
-        """Reconcile balances and deliver what arrived while we were not listening."""
-        if self._catch_up_lock.locked() or self._closing:
-            return
-        async with self._catch_up_lock:
-            pushes = self._balance_pushes
-            try:
-                account = await self.client.account()
-                transactions, newest = await self._async_read_since(
-                    self.delivery.catch_up_since
-                )
-                pending = await self.client.pending_incoming_transactions()
-            except BlinkAuthError:
-                # The socket may still be served (Blink keeps the key it checked
-                # at connect): ask for a new key, and about this one again.
-                self._on_key_refused()
-                return
-            except BlinkConnectionError as err:
-                # Rate limited: Blink says when to come back (Retry-After).
-                delay = err.retry_after or CATCH_UP_RETRY_SECONDS
-                LOGGER.debug(
-                    "Catch-up of %s failed, retrying in %s s: %s",
-                    self.config_entry.title,
-                    delay,
-                    err,
-                )
-                self._schedule_catch_up_retry(delay)
-                return
-            except BlinkError as err:
-                LOGGER.debug(
-                    "Catch-up of %s failed, retrying: %s", self.config_entry.title, err
-                )
-                self._schedule_catch_up_retry()
-                return
-            if self.closing:
-                return  # unloaded while Blink answered
-            if pushes == self._balance_pushes:
-                # Else a push carried balances newer than this answer.
-                self.async_set_updated_data(replace(self.data, account=account))
-            self._follow_display_currency(account.display_currency)
-            self._remember(transactions)
-            self._offer(
-                [*transactions, *pending], neighbours=transactions, replayed=True
-            )
-            self.delivery.async_caught_up(newest)
-            # Invoices paid or expired while nobody listened; the replay window
-            # never applies to them.
-            await self.invoices.async_check()
-            self.catch_ups += 1
-
-    async def _async_read_since(
-        self, since: datetime | None, *, max_pages: int = CATCH_UP_MAX_PAGES
-    ) -> tuple[list[Transaction], datetime | None]:
-        """Page through the history, newest first, down to `since`."""
-        found: list[Transaction] = []
-        newest: datetime | None = None
-        after: str | None = None
-        for page_number in range(max_pages):
-            if page_number and page_number % 10 == 0:
-                LOGGER.debug(
-                    "Read %s transactions of %s so far",
-                    len(found),
-                    self.config_entry.title,
-                )
-            page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE, after=after)
-            for tx in page.transactions:
-                if newest is None or tx.created_at > newest:
-                    newest = tx.created_at
-                if since is not None and tx.created_at < since:
-                    return found, newest
-                found.append(tx)
-            if not page.has_next_page or page.end_cursor is None:
-                break
-            after = page.end_cursor
-        return found, newest
-
-    def _schedule_catch_up_retry(self, delay: float | None = None) -> None:
-        if self._catch_up_retry is not None or self._closing:
-            return
-
-        @callback
-        def _retry(_: datetime) -> None:
-            self._catch_up_retry = None
-            self.config_entry.async_create_background_task(
-                self.hass, self._async_catch_up(), f"{DOMAIN} catch-up retry"
-            )
-
-        self._catch_up_retry = async_call_later(
-            self.hass, CATCH_UP_RETRY_SECONDS if delay is None else delay, _retry
+    async def _async_caught_up(self, reading: Reading) -> None:
+        """Take what a catch-up read: balances, payments, invoices."""
+        if reading.started > self._balances_at:
+            # Else a push carried balances newer than this reading.
+            self.async_set_updated_data(replace(self.data, account=reading.account))
+        self._follow_display_currency(reading.account.display_currency)
+        self._remember(reading.transactions)
+        self._offer(
+            [*reading.transactions, *reading.pending],
+            neighbours=reading.transactions,
+            replayed=True,
         )
+        self.delivery.async_caught_up(reading.newest)
+        # Invoices paid or expired while nobody listened; the replay window
+        # never applies to them.
+        await self.invoices.async_check()
 
     # --- long-term statistics ------------------------------------------------------
 
@@ -843,7 +769,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 return
             if next_hour < self._recent_since:
                 # Home Assistant was away: read what happened since the last hour.
-                older, _ = await self._async_read_since(
+                older, _ = await self.catch_up.async_read_since(
                     next_hour, max_pages=HISTORY_MAX_PAGES
                 )
                 self._recent.update((tx.id, tx) for tx in older)
@@ -860,7 +786,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         """Read the history (bounded) and import every past hour of the balances."""
         bound = dt_util.utcnow() - timedelta(days=HISTORY_DAYS)
         LOGGER.debug("Importing the balance history of %s", self.config_entry.title)
-        history, _ = await self._async_read_since(bound, max_pages=HISTORY_MAX_PAGES)
+        history, _ = await self.catch_up.async_read_since(
+            bound, max_pages=HISTORY_MAX_PAGES
+        )
         start = min((tx.created_at for tx in history), default=dt_util.utcnow())
         rows = await self.statistics.async_import(
             account, history, history_start=max(start, bound)

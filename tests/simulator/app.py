@@ -188,7 +188,10 @@ async def _graphql_http(request: web.Request) -> web.StreamResponse:
         _measure(body, document)
     except _Refusal as refusal:
         return refusal.response
-    core.stats.http_operations[_operation_key(body, operation)] += 1
+    name = _operation_key(body, operation)
+    core.stats.http_operations[name] += 1
+    if (hold := core.behaviour.held_operations.get(name)) is not None:
+        await hold.wait()
     core.stats.http_fields.update(root_fields(operation))
     result = execute(
         blink_schema(),

@@ -1,5 +1,6 @@
 """The knobs tests turn (faults, delays) and the counters they read."""
 
+import asyncio
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -49,6 +50,9 @@ class Behaviour:
     silence_new: bool = False
     frame_hook: FrameHook | None = None
     http_delay: float = 0.0
+    # HTTP operations (by name) that wait for their event before running: Blink
+    # slow on one query while others answer.
+    held_operations: dict[str, asyncio.Event] = field(default_factory=dict)
     http_faults: deque[HttpFault] = field(default_factory=deque)
     handshake_faults: deque[int] = field(default_factory=deque)
     payment_script: deque[ScriptedPayment] = field(default_factory=deque)

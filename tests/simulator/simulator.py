@@ -761,6 +761,11 @@ class BlinkSimulator:
         fault = HttpFault(status, body, content_type, tuple((headers or {}).items()))
         self.behaviour.http_faults.extend([fault] * times)
 
+    def hold_http(self, operation: str) -> asyncio.Event:
+        """Make `operation` wait until the returned event is set (it is counted first)."""
+        hold = self.behaviour.held_operations[operation] = asyncio.Event()
+        return hold
+
     def fail_handshake(self, status: int = 503, *, times: int = 1) -> None:
         """Refuse the next `times` WebSocket upgrades with HTTP `status`."""
         self.behaviour.handshake_faults.extend([status] * times)
