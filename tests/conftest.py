@@ -2,12 +2,16 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
+from datetime import datetime
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
 )
@@ -83,6 +87,23 @@ async def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> Non
         # Polling: the conditions are about sockets, tasks and state alike.
         while not predicate():  # noqa: ASYNC110
             await asyncio.sleep(0.005)
+
+
+async def move_clock_until(
+    hass: HomeAssistant, when: datetime, predicate: Callable[[], bool]
+) -> None:
+    """Move Home Assistant's clock to `when` until `predicate()` holds.
+
+    A timer armed by a background task (a retry after a failed answer) may not
+    be armed yet when the clock first moves: it is moved again until it fires.
+    Bounded by a count, not a timeout: moving the clock fires timeouts too.
+    """
+    for _ in range(500):
+        async_fire_time_changed(hass, when)
+        await asyncio.sleep(0.01)
+        if predicate():
+            return
+    pytest.fail(f"still not so after moving the clock to {when}")
 
 
 @pytest.fixture

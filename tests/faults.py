@@ -256,7 +256,7 @@ class FaultRun:
 
     async def coordinator_flushed(self) -> None:
         """Write the delivery state now, as an orderly unload would."""
-        await self.entry.runtime_data.delivery.async_flush_to_disk()
+        await self.entry.runtime_data.feed.async_flush_to_disk()
 
     def fired(self) -> Counter[str]:
         """How often each transaction fired."""

@@ -25,7 +25,7 @@ from custom_components.blink_wallet.const import (
     EVENT_PAYMENT_SENT,
 )
 from custom_components.blink_wallet.coordinator import KEY_RECHECK_SECONDS
-from tests.conftest import state_of, wait_until
+from tests.conftest import move_clock_until, state_of, wait_until
 from tests.simulator import BlinkSimulator
 from tests.simulator.protocol import WsSession
 
@@ -279,9 +279,33 @@ async def test_a_catch_up_blink_answers_with_an_error_is_retried(
     assert coordinator.catch_ups == catch_ups
     assert received == []
 
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
-    await wait_until(lambda: coordinator.catch_ups > catch_ups)
+    await move_clock_until(
+        hass,
+        dt_util.utcnow() + timedelta(seconds=31),
+        lambda: coordinator.catch_ups > catch_ups,
+    )
     await hass.async_block_till_done()
 
     assert [event.data["transaction_id"] for event in received] == [tx.id]
     assert received[0].data["replayed"] is True
+
+
+async def test_a_catch_up_retry_due_at_unload_is_dropped(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.catch_ups == 1)
+    simulator.fail_http(503)
+    coordinator.catch_up.async_request()
+    await simulator.wait_for(lambda: not simulator.behaviour.http_faults)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    requests = simulator.stats.http_requests
+
+    for _ in range(20):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+        await asyncio.sleep(0.01)
+
+    assert simulator.stats.http_requests == requests

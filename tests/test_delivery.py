@@ -70,7 +70,8 @@ async def test_state_of_an_older_minor_version_is_migrated(
     assert delivery.catch_up_since == since - CATCH_UP_OVERLAP
     await delivery.async_flush_to_disk()
     saved = hass_storage["blink_wallet.entry.delivery"]
-    assert saved["minor_version"] == 2
+    assert saved["minor_version"] == 3
+    assert saved["data"]["last_payment"] is None  # read again at setup
     assert saved["data"]["delivered"] == dict.fromkeys(["a", "b"], since.timestamp())
 
 
@@ -158,7 +159,7 @@ async def test_transfer_with_the_counterparty_wallet_reported_fires_nothing(
     await simulator.transfer(5_000)
     await simulator.receive_lightning(60)
     coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.data.last_payment is not None)
+    await wait_until(lambda: coordinator.feed.last_payment is not None)
 
     # The wallet id told it: no look for a twin over HTTP.
     assert simulator.stats.http_requests == requests

@@ -1,15 +1,18 @@
 """Payment events on the bus: which payments fire, with what, and exactly once."""
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import CoreState, Event, HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.json import json_dumps
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -24,7 +27,7 @@ from custom_components.blink_wallet.const import (
     EVENT_PAYMENT_RECEIVED,
     EVENT_PAYMENT_SENT,
 )
-from tests.conftest import state_of, wait_until
+from tests.conftest import move_clock_until, state_of, wait_until
 from tests.simulator import BlinkSimulator, ledger
 from tests.simulator.state import InitiationViaLn
 
@@ -136,6 +139,37 @@ async def test_blink_to_blink_invoice_payment_carries_its_payment_hash(
     assert data["payment_hash"] == tx.initiation_via.payment_hash
 
 
+async def test_a_payment_is_one_state_write_per_entity_it_concerns(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
+    await hass.async_block_till_done()
+    writes: Counter[str] = Counter()
+    write = Entity.async_write_ha_state
+
+    def counted(entity: Entity) -> None:
+        writes[entity.entity_id] += 1
+        write(entity)
+
+    monkeypatch.setattr(Entity, "async_write_ha_state", counted)
+
+    await simulator.receive_lightning(1_000)
+    await wait_until(lambda: state_of(hass, "sensor.satoshi_btc_balance") == "251000")
+    await wait_until(lambda: len(received) == 1)
+    await hass.async_block_till_done()
+
+    assert writes == {
+        "event.satoshi_payments": 1,
+        "sensor.satoshi_last_payment": 1,
+        "sensor.satoshi_btc_balance": 1,
+    }
+
+
 async def test_payment_from_another_blink_user_fires(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
@@ -149,6 +183,29 @@ async def test_payment_from_another_blink_user_fires(
 
     assert [e.data["amount"] for e in received] == [700, 300]
     assert {e.data["settlement"] for e in received} == {"intraledger"}
+
+
+async def test_a_twin_check_blink_cannot_answer_is_made_again(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
+    asked = simulator.stats.http_operations["Transactions"]
+    simulator.fail_http(503)
+    await simulator.receive_intraledger(300, sender_username=None)
+    await simulator.wait_for(lambda: not simulator.behaviour.http_faults)
+    await hass.async_block_till_done()
+    assert received == []  # undecided: a conversion or a payment?
+
+    # Half a minute later (once the failed answer is in, the retry is armed).
+    later = dt_util.utcnow() + timedelta(seconds=31)
+    await move_clock_until(hass, later, lambda: bool(received))
+    assert len(received) == 1
+    assert simulator.stats.http_operations["Transactions"] == asked + 1
+    assert received[0].data["amount"] == 300
 
 
 async def test_transfer_between_own_wallets_fires_nothing(

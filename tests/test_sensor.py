@@ -3,6 +3,7 @@
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 import json
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE, Platform
@@ -17,7 +18,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.blink_wallet.const import CONF_DISPLAY_CURRENCY, STALE_AFTER
+from custom_components.blink_wallet.const import (
+    CONF_DISPLAY_CURRENCY,
+    DOMAIN,
+    STALE_AFTER,
+)
 from tests.conftest import state_of, wait_until
 from tests.simulator import BlinkSimulator
 from tests.simulator.protocol import WsSession
@@ -54,6 +59,29 @@ async def test_last_payment_comes_from_history_and_survives_a_restart(
 
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
+    assert state_of(hass, "sensor.satoshi_last_payment") == opening.isoformat()
+
+
+async def test_last_payment_is_read_again_when_the_stored_state_had_none(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    # Stored by a version that did not keep the last payment (minor version 2).
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}.delivery"
+    since = datetime.fromtimestamp(FIXED_TIME, UTC)
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": key,
+        "data": {"delivered": {}, "since": since.isoformat()},
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    opening = datetime.fromtimestamp(FIXED_TIME, UTC) - timedelta(days=1)
     assert state_of(hass, "sensor.satoshi_last_payment") == opening.isoformat()
 
 

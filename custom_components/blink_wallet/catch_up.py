@@ -127,18 +127,13 @@ class CatchUp:
 
     @callback
     def _async_retry_later(self, delay: float | None, err: BlinkError) -> None:
+        """Catch up again after `delay` seconds (Blink's), else after 30."""
+        if self._closed:
+            return
         delay = CATCH_UP_RETRY_SECONDS if delay is None else delay
         LOGGER.debug(
             "Catch-up of %s failed, retrying in %s s: %s", self._entry.title, delay, err
         )
-        self.async_request_later(delay)
-
-    @callback
-    def async_request_later(self, delay: float | None = None) -> None:
-        """Catch up after `delay` seconds (30 by default), unless one is due already."""
-        if self._closed or self._retry is not None:
-            return
-        delay = CATCH_UP_RETRY_SECONDS if delay is None else delay
 
         @callback
         def _due(_: datetime) -> None:

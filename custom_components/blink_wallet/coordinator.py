@@ -1,30 +1,29 @@
-"""The push coordinator: one Blink socket per entry, turned into state and events.
+"""The push coordinator: one Blink socket per entry, turned into state.
 
-State comes over HTTP once at setup; after that only pushes move it. After every gap
-(a reconnect, a Home Assistant start) one HTTP catch-up reconciles the balances and
-hands the payments that arrived meanwhile to the delivery, which fires each once.
+State comes over HTTP once at setup; after that only pushes move it. Each pushed
+transaction goes on to the payment feed (feed.py), which decides and fires its
+event. After every gap (a reconnect, a Home Assistant start) the coordinator asks
+the catch-up (catch_up.py) to read what arrived meanwhile, and hands what it read
+on the same way: balances here, transactions to the feed, invoices to their watcher.
 """
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
-from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_time_interval,
     async_track_utc_time_change,
 )
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -41,32 +40,18 @@ from .api import (
     PriceUpdate,
     RealtimePrice,
     Transaction,
-    TxDirection,
-    TxStatus,
 )
 from .catch_up import CATCH_UP_PAGE_SIZE, CatchUp, Reading
 from .const import (
     CONF_DISPLAY_CURRENCY,
-    CONF_REPLAY_WINDOW_HOURS,
-    CONF_SENT_EVENTS,
-    DEFAULT_REPLAY_WINDOW_HOURS,
-    DEFAULT_SENT_EVENTS,
     DOMAIN,
     LOGGER,
     STALE_AFTER,
 )
-from .delivery import CATCH_UP_OVERLAP, Offer, PaymentDelivery
+from .delivery import CATCH_UP_OVERLAP
 from .endpoint import Endpoint
+from .feed import PaymentFeed
 from .invoices import InvoiceWatcher
-from .payments import (
-    BUS_EVENTS,
-    PaymentEventType,
-    classify,
-    event_data,
-    is_fee_reimbursement,
-    is_own_transfer,
-    may_be_own_transfer,
-)
 from .spending import SpendingLedger
 from .statistics import HISTORY_DAYS, BalanceStatistics
 
@@ -123,36 +108,12 @@ def _setup_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
         ) from err
 
 
-def _last_received(
-    transactions: Sequence[Transaction], account: Account
-) -> datetime | None:
-    """When the newest settled incoming payment among `transactions` arrived."""
-    own_wallets = {wallet.id for wallet in account.wallets}
-    return max(
-        (
-            tx.created_at
-            for tx in transactions
-            if tx.direction is TxDirection.RECEIVE
-            and tx.status is TxStatus.SUCCESS
-            and not is_own_transfer(tx, own_wallets, transactions)
-            and not is_fee_reimbursement(tx, transactions)
-        ),
-        default=None,
-    )
-
-
-def payment_signal(entry_id: str) -> str:
-    """Dispatcher signal that carries each fired payment to the event entity."""
-    return f"{DOMAIN}_{entry_id}_payment"
-
-
 @dataclass(frozen=True, slots=True)
 class WalletState:
     """An immutable snapshot of what the entities show."""
 
     account: Account
     price: RealtimePrice
-    last_payment: datetime | None = None
 
 
 class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
@@ -178,7 +139,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             on_connection_change=self._on_connection_change,
             on_gap=self._async_on_gap,
         )
-        self.delivery = PaymentDelivery(hass, entry.entry_id, self._fire)
+        self.feed = PaymentFeed(hass, entry, self.client)
         self.invoices = InvoiceWatcher(
             hass,
             entry.entry_id,
@@ -199,13 +160,12 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             hass,
             entry,
             self.client,
-            since=lambda: self.delivery.catch_up_since,
+            since=lambda: self.feed.delivery.catch_up_since,
             on_read=self._async_caught_up,
             on_key_refused=self._on_key_refused,
         )
         # When pushed balances were last taken (loop time): newer than a reading's.
         self._balances_at = 0.0
-        self._history_last_payment: datetime | None = None
         self._closing = False
         self.statistics = BalanceStatistics(hass, entry.title)
         # Transactions seen since `_recent_since`, for continuing the statistics
@@ -239,27 +199,15 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         return 2
 
     @property
-    def sent_events(self) -> bool:
-        """Whether outgoing payments fire events too."""
-        return bool(
-            self.config_entry.options.get(CONF_SENT_EVENTS, DEFAULT_SENT_EVENTS)
-        )
-
-    @property
     def catch_ups(self) -> int:
         """How many catch-ups went through since setup."""
         return self.catch_up.completed
-
-    @property
-    def closing(self) -> bool:
-        """Whether the entry is unloading (nothing more is announced or started)."""
-        return self._closing
 
     # --- HTTP state --------------------------------------------------------------
 
     async def _async_setup(self) -> None:
         """Load what is needed once: currencies and the delivery state."""
-        await self.delivery.async_load()
+        await self.feed.async_load()
         await self.invoices.async_load()
         await self.spending.async_load()
         entry = self.config_entry
@@ -283,29 +231,24 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
                 or account.display_currency
             )
-            if self.delivery.first_run:
-                await self._async_mark_history_seen(account)
-        last_payment = (
-            self.data.last_payment
-            if self.data is not None
-            else self._history_last_payment
-        )
-        return WalletState(account=account, price=price, last_payment=last_payment)
+            await self._async_read_history(account)
+        return WalletState(account=account, price=price)
 
-    async def _async_mark_history_seen(self, account: Account) -> None:
-        """Mark the existing history seen: the first setup announces none of it."""
+    async def _async_read_history(self, account: Account) -> None:
+        """At the first setup, mark the history seen; the last payment if unknown."""
+        feed = self.feed
+        if not feed.delivery.first_run and feed.last_payment is not None:
+            return
         page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE)
-        history = list(page.transactions)
-        if history:
-            # Down to where later catch-ups will look, so they find nothing new.
-            since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
-            history, _ = await self.catch_up.async_read_since(since)
-        pending = await self.client.pending_incoming_transactions()
-        self.delivery.async_mark_seen([*history, *pending], history=True)
-        # The newest page reaches further back than the overlap: the last payment
-        # may be older than the newest transactions (a conversion, a send).
-        newest = {tx.id: tx for tx in [*page.transactions, *history]}
-        self._history_last_payment = _last_received(list(newest.values()), account)
+        history: list[Transaction] = []
+        if feed.delivery.first_run:
+            history = list(page.transactions)
+            if history:
+                # Down to where later catch-ups will look, so they find nothing new.
+                since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
+                history, _ = await self.catch_up.async_read_since(since)
+            history += await self.client.pending_incoming_transactions()
+        feed.async_history(account, history, newest_page=page.transactions)
 
     # --- the socket ----------------------------------------------------------------
 
@@ -324,7 +267,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 self.hass, self._on_account_check, ACCOUNT_CHECK_INTERVAL
             )
         )
-        entry.async_on_unload(self.delivery.async_start())
+        entry.async_on_unload(self.feed.async_start())
         entry.async_on_unload(self.invoices.async_start())
         self._start_socket()
         if self.statistics.available():
@@ -443,7 +386,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # only once; one started during the unload would outlive it and fire what
         # the next setup of the entry fires again.
         self._closing = True
-        self.delivery.async_stop()
+        self.feed.async_stop()
         self.invoices.async_stop()
         self.catch_up.async_stop()
         try:
@@ -458,7 +401,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self._stale_timer = self._key_check = None
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
-            await self.delivery.async_flush_to_disk()
+            await self.feed.async_flush_to_disk()
             await self.invoices.async_flush_to_disk()
 
     @callback
@@ -528,14 +471,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                     self._schedule_account_check()
                 # The event first, the entity states after: automations hear of a
                 # payment before the state machine is busy with the balances.
-                if may_be_own_transfer(tx):
-                    self.config_entry.async_create_background_task(
-                        self.hass,
-                        self._async_offer_after_twin_check(tx),
-                        f"{DOMAIN} twin check {self.config_entry.title}",
-                    )
-                else:
-                    self._offer([tx], neighbours=(), replayed=False)
+                self.feed.async_push(tx, self.data.account)
             case _:
                 pass
         if update.account is not None:
@@ -607,114 +543,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._price_currency = None  # once: the reload follows it
         self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
-    async def _async_offer_after_twin_check(self, tx: Transaction) -> None:
-        """Look at the newest transactions: only a twin marks a conversion."""
-        try:
-            page = await self.client.transactions(first=TWIN_CHECK_PAGE_SIZE)
-        except BlinkError as err:
-            # The catch-up sees both legs together and decides then.
-            LOGGER.debug("Could not check %s for a twin: %s", tx.id, err)
-            self.catch_up.async_request_later()
-            return
-        if not self.closing:
-            self._offer([tx], neighbours=page.transactions, replayed=False)
-
-    # --- delivery ----------------------------------------------------------------
-
-    def _offer(
-        self,
-        transactions: Sequence[Transaction],
-        *,
-        neighbours: Sequence[Transaction],
-        replayed: bool,
-    ) -> None:
-        own_wallets = {wallet.id for wallet in self.data.account.wallets}
-        window = self.config_entry.options.get(
-            CONF_REPLAY_WINDOW_HOURS, DEFAULT_REPLAY_WINDOW_HOURS
-        )
-        oldest_replayed = dt_util.utcnow() - timedelta(hours=window)
-        offers: list[Offer] = []
-        seen: list[Transaction] = []
-        too_old = 0
-        for tx in transactions:
-            if self.delivery.knows(tx.id):
-                continue
-            kind = classify(
-                tx,
-                not_a_payment=is_own_transfer(tx, own_wallets, neighbours)
-                or is_fee_reimbursement(tx, neighbours),
-            )
-            if kind is None or (kind is PaymentEventType.SENT and not self.sent_events):
-                seen.append(tx)
-            elif replayed and tx.created_at < oldest_replayed:
-                # A week-old payment must not open a gate today.
-                seen.append(tx)
-                too_old += 1
-            else:
-                offers.append(Offer(tx, kind, replayed=replayed))
-            if kind is PaymentEventType.RECEIVED:
-                self.async_note_payment(tx.created_at)
-        if seen:
-            self.delivery.async_mark_seen(seen)
-        if offers:
-            self.delivery.async_offer(offers)
-        if too_old:
-            self._report_not_replayed(too_old, window)
-
-    def _report_not_replayed(self, count: int, window: int) -> None:
-        LOGGER.warning(
-            "%s payment(s) of %s arrived more than %s hours ago while Home Assistant "
-            "was not connected; they are not replayed as events",
-            count,
-            self.config_entry.title,
-            window,
-        )
-        self.config_entry.async_create_background_task(
-            self.hass,
-            self._async_notify_not_replayed(count, window),
-            f"{DOMAIN} not replayed notice",
-        )
-
-    async def _async_notify_not_replayed(self, count: int, window: int) -> None:
-        """Post the notification the contract promises, in the user's language."""
-        texts = await async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
-        )
-        prefix = f"component.{DOMAIN}.exceptions.not_replayed"
-        persistent_notification.async_create(
-            self.hass,
-            texts[f"{prefix}.message"].format(
-                count=count, title=self.config_entry.title, window=window
-            ),
-            title=texts[f"{prefix}_title.message"],
-            notification_id=f"{DOMAIN}_not_replayed_{self.config_entry.entry_id}",
-        )
-
-    @callback
-    def _fire(self, offer: Offer) -> None:
-        """Announce one payment: bus event, event entity, last-payment sensor."""
-        tx = offer.transaction
-        account = self.data.account
-        data = event_data(
-            tx,
-            config_entry_id=self.config_entry.entry_id,
-            account_id=account.id,
-            wallet_ids={wallet.currency: wallet.id for wallet in account.wallets},
-            replayed=offer.replayed,
-        )
-        self.hass.bus.async_fire(BUS_EVENTS[offer.kind], data)
-        async_dispatcher_send(
-            self.hass, payment_signal(self.config_entry.entry_id), offer.kind, data
-        )
-        if offer.kind is PaymentEventType.RECEIVED:
-            self.async_note_payment(tx.created_at)
-
-    @callback
-    def async_note_payment(self, received_at: datetime) -> None:
-        """Move the last-payment time forward (also from a restored state)."""
-        if self.data.last_payment is None or received_at > self.data.last_payment:
-            self.async_set_updated_data(replace(self.data, last_payment=received_at))
-
     # --- catch-up ----------------------------------------------------------------
 
     async def _async_caught_up(self, reading: Reading) -> None:
@@ -724,12 +552,9 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.async_set_updated_data(replace(self.data, account=reading.account))
         self._follow_display_currency(reading.account.display_currency)
         self._remember(reading.transactions)
-        self._offer(
-            [*reading.transactions, *reading.pending],
-            neighbours=reading.transactions,
-            replayed=True,
+        self.feed.async_read(
+            reading.account, reading.transactions, reading.pending, reading.newest
         )
-        self.delivery.async_caught_up(reading.newest)
         # Invoices paid or expired while nobody listened; the replay window
         # never applies to them.
         await self.invoices.async_check()

@@ -12,8 +12,8 @@ a hard crash between firing and the write can repeat an event (flagged `replayed
 at the next start, never lose one.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -27,7 +27,7 @@ from .gate import AnnounceGate
 from .payments import PaymentEventType
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
+STORAGE_MINOR_VERSION = 3
 # Blink commits transactions with second resolution and not always in order; a
 # catch-up looks this far behind the newest transaction it has already seen.
 CATCH_UP_OVERLAP = timedelta(minutes=10)
@@ -39,10 +39,15 @@ SAVE_DELAY_SECONDS = 2
 
 
 class DeliveryData(TypedDict):
-    """What is persisted per config entry: delivered ids with their `createdAt`."""
+    """What is persisted per config entry.
+
+    The ids delivered with their `createdAt`, where the next catch-up starts,
+    and when the last payment received arrived.
+    """
 
     delivered: dict[str, float]
     since: str | None
+    last_payment: str | None
 
 
 class DeliveryStore(Store[DeliveryData]):
@@ -67,7 +72,13 @@ class DeliveryStore(Store[DeliveryData]):
                 dt_util.parse_datetime(since or "") or dt_util.utcnow()
             ).timestamp()
             delivered = dict.fromkeys(delivered, seen_at)
-        return {"delivered": dict(delivered), "since": since}
+        # Minor version 2 had no last payment: it is read again at setup.
+        last_payment = old_data.get("last_payment")
+        return {
+            "delivered": dict(delivered),
+            "since": since,
+            "last_payment": last_payment,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,8 @@ class Offer:
     transaction: Transaction
     kind: PaymentEventType
     replayed: bool
+    # the event's payload
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 type Fire = Callable[[Offer], None]
@@ -104,6 +117,7 @@ class PaymentDelivery:
         self._delivered: dict[str, float] = {}
         self._held: dict[str, Offer] = {}
         self._since: datetime | None = None
+        self._last_payment: datetime | None = None
         self._gate = AnnounceGate(hass, self._flush)
         self._first_run = True
 
@@ -111,6 +125,20 @@ class PaymentDelivery:
     def first_run(self) -> bool:
         """Whether nothing was ever delivered or recorded for this entry."""
         return self._first_run
+
+    @property
+    def last_payment(self) -> datetime | None:
+        """When the last payment received arrived (None: none known)."""
+        return self._last_payment
+
+    @callback
+    def async_note_payment(self, received_at: datetime) -> bool:
+        """Move the last payment forward; whether it moved."""
+        if self._last_payment is not None and received_at <= self._last_payment:
+            return False
+        self._last_payment = received_at
+        self._schedule_save()
+        return True
 
     @property
     def catch_up_since(self) -> datetime | None:
@@ -123,6 +151,7 @@ class PaymentDelivery:
             self._first_run = False
             self._delivered.update(data["delivered"])
             self._since = dt_util.parse_datetime(data["since"] or "")
+            self._last_payment = dt_util.parse_datetime(data["last_payment"] or "")
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -216,6 +245,9 @@ class PaymentDelivery:
         return {
             "delivered": dict(self._delivered),
             "since": None if self._since is None else self._since.isoformat(),
+            "last_payment": (
+                None if self._last_payment is None else self._last_payment.isoformat()
+            ),
         }
 
     async def async_flush_to_disk(self) -> None:

@@ -51,7 +51,7 @@ async def async_get_config_entry_diagnostics(
             "display_currency": coordinator.display_currency,
             "connected": coordinator.connected,
             "stale": coordinator.stale,
-            "delivery": coordinator.delivery.diagnostics(),
+            "delivery": coordinator.feed.diagnostics(),
             "open_invoices": coordinator.invoices.open_count,
             "sent_last_24h_sats": coordinator.spending.total(),
             "catch_ups": coordinator.catch_ups,

@@ -7,8 +7,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import BlinkWalletConfigEntry, payment_signal
+from .coordinator import BlinkWalletConfigEntry
 from .entity import BlinkWalletEntity
+from .feed import PAYMENT_SIGNAL
 from .payments import PaymentEventType
 
 PARALLEL_UPDATES = 0
@@ -38,7 +39,7 @@ class BlinkPaymentsEvent(BlinkWalletEntity, EventEntity):
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
-                payment_signal(self.coordinator.config_entry.entry_id),
+                PAYMENT_SIGNAL.format(self.coordinator.config_entry.entry_id),
                 self._async_payment,
             )
         )
@@ -46,4 +47,4 @@ class BlinkPaymentsEvent(BlinkWalletEntity, EventEntity):
     @callback
     def _async_payment(self, kind: PaymentEventType, data: dict[str, Any]) -> None:
         self._trigger_event(kind.value, data)
-        self.async_write_ha_state()
+        self._async_show()

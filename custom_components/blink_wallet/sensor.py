@@ -6,21 +6,22 @@ from datetime import datetime
 from decimal import Decimal
 
 from homeassistant.components.sensor import (
-    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import slugify
 
 from .api import Wallet, WalletCurrency, btc_price
 from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
 from .entity import BlinkWalletEntity
+from .feed import LAST_PAYMENT_SIGNAL
 
 PARALLEL_UPDATES = 0
 
@@ -110,7 +111,7 @@ LAST_PAYMENT = BlinkWalletSensorDescription(
     translation_key="last_payment",
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
-    value_fn=lambda coordinator: coordinator.data.last_payment,
+    value_fn=lambda coordinator: coordinator.feed.last_payment,
 )
 
 
@@ -157,19 +158,23 @@ class BlinkWalletSensor(BlinkWalletEntity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator)
 
 
-class BlinkLastPaymentSensor(BlinkWalletSensor, RestoreSensor):
-    """When the last payment arrived; kept across restarts.
-
-    After a restart no payment may arrive for days; the time of the last one is
-    restored rather than shown as unknown.
-    """
+class BlinkLastPaymentSensor(BlinkWalletSensor):
+    """When the last payment arrived, as the payment feed keeps it (across restarts)."""
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last payment time unless a newer one is known."""
+        """Follow the feed's last payment."""
         await super().async_added_to_hass()
-        restored = await self.async_get_last_sensor_data()
-        if restored is not None and isinstance(restored.native_value, datetime):
-            self.coordinator.async_note_payment(restored.native_value)
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                LAST_PAYMENT_SIGNAL.format(self.coordinator.config_entry.entry_id),
+                self._async_moved,
+            )
+        )
+
+    @callback
+    def _async_moved(self, _: datetime) -> None:
+        self._async_show()
 
 
 # Unique ids of the price sensors of an account, one per currency ever shown.
