@@ -29,6 +29,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import itertools
+import logging
 import math
 import random
 from typing import Any, Final
@@ -978,11 +979,20 @@ class BlinkWebSocket:
                 await task
 
     def _note_trouble(self, failure: BaseException, delay: float) -> None:
-        """One warning when trouble starts; the retries go to debug."""
+        """One line when trouble starts; the retries go to debug.
+
+        Info for a lost connection (a deploy, a drop, an outage: the entities
+        stay available for minutes, and say so themselves when they do not); a
+        warning for what needs a look (Blink speaking a protocol we do not, a bug),
+        with the traceback when it is not Blink's doing.
+        """
         unexpected = not isinstance(failure, BlinkError)
         if self._trouble_since is None:
             self._trouble_since = asyncio.get_running_loop().time()
-            LOGGER.warning(
+            LOGGER.log(
+                logging.INFO
+                if isinstance(failure, BlinkConnectionError)
+                else logging.WARNING,
                 "Blink live updates interrupted: %s; reconnecting",
                 failure or type(failure).__name__,
                 exc_info=failure if unexpected else None,
