@@ -292,6 +292,33 @@ async def test_daily_limit_counts_amount_and_fee_and_survives_a_reload(
     assert simulator.stats.payments_sent == 2
 
 
+async def test_payments_at_the_same_time_go_one_by_one_within_the_daily_limit(
+    hass: HomeAssistant, simulator: BlinkSimulator, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    await allow(hass, entry, **{CONF_MAX_DAILY_SATS: 1_500})
+    simulator.behaviour.http_delay = 0.1  # both calls are in flight together
+
+    outcomes = await asyncio.gather(
+        *(
+            pay(
+                hass,
+                entry,
+                "pay_lightning_address",
+                lightning_address="alice@example.com",
+                amount=1_000,
+            )
+            for _ in range(2)
+        ),
+        return_exceptions=True,
+    )
+
+    refusals = [o for o in outcomes if isinstance(o, ServiceValidationError)]
+    assert len(refusals) == 1
+    assert refusals[0].translation_key == "over_daily_limit"
+    assert simulator.stats.payments_sent == 1
+
+
 async def test_a_key_without_write_is_refused_before_sending(
     hass: HomeAssistant, simulator: BlinkSimulator, mock_config_entry: MockConfigEntry
 ) -> None:
@@ -335,7 +362,7 @@ async def test_blink_refusals_are_translated(
         error=HomeAssistantError,
         **address,
     )
-    assert init_integration.runtime_data.spending.total() == 0
+    assert init_integration.runtime_data.guard.spending.total() == 0
     # The whole balance passes the guard, but Blink wants the fee on top.
     await refused(
         hass,
@@ -350,7 +377,7 @@ async def test_blink_refusals_are_translated(
     with pytest.raises(HomeAssistantError) as failed:
         await pay(hass, init_integration, "pay_lightning_address", **address)
     assert failed.value.translation_key == "payment_failed"
-    assert init_integration.runtime_data.spending.total() == 0
+    assert init_integration.runtime_data.guard.spending.total() == 0
     # The payment itself unanswered: it may have gone out, so it counts. (Once
     # what the failed payment set off has settled, so the fault meets the payment.)
     await asyncio.sleep(0.2)
@@ -361,7 +388,7 @@ async def test_blink_refusals_are_translated(
         await pay(hass, init_integration, "pay_lightning_address", **address)
     assert unknown.value.translation_key == "payment_unknown"
     assert simulator.stats.http_requests == requests + 1
-    assert init_integration.runtime_data.spending.total() == 100
+    assert init_integration.runtime_data.guard.spending.total() == 100
 
 
 async def test_pay_actions_are_for_admins_only(

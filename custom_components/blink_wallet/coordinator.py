@@ -51,8 +51,8 @@ from .const import (
 from .delivery import CATCH_UP_OVERLAP
 from .endpoint import Endpoint
 from .feed import PaymentFeed
+from .guard import PayGuard
 from .invoices import InvoiceWatcher
-from .spending import SpendingLedger
 from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
@@ -147,11 +147,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.websocket,
             self.async_update_listeners,
         )
-        self.spending = SpendingLedger(hass, entry.entry_id)
-        # One payment at a time: the limits are checked and counted together.
-        self.payment_lock = asyncio.Lock()
-        # The API key's scopes, read at the first payment.
-        self.scopes: frozenset[str] | None = None
+        self.guard = PayGuard(hass, entry, self.client)
         self.currencies: dict[str, Currency] = {}
         self.connected = False
         self.stale = False
@@ -209,7 +205,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         """Load what is needed once: currencies and the delivery state."""
         await self.feed.async_load()
         await self.invoices.async_load()
-        await self.spending.async_load()
+        await self.guard.async_load()
         entry = self.config_entry
         refused = _REFUSED_AT_SETUP.get(entry)
         if (

@@ -53,7 +53,7 @@ async def async_get_config_entry_diagnostics(
             "stale": coordinator.stale,
             "delivery": coordinator.feed.diagnostics(),
             "open_invoices": coordinator.invoices.open_count,
-            "sent_last_24h_sats": coordinator.spending.total(),
+            "sent_last_24h_sats": coordinator.guard.spending.total(),
             "catch_ups": coordinator.catch_ups,
         },
         TO_REDACT,

@@ -1,9 +1,10 @@
 """Actions: create an invoice, pay an invoice, pay a Lightning address.
 
-Every guard of the pay actions runs before anything is sent to Blink.
+Every guard of the pay actions (guard.py) runs before anything is sent to Blink.
 """
 
-from typing import Any, Final, NoReturn
+from collections.abc import Callable
+from typing import Any, Final
 
 from homeassistant.core import (
     HomeAssistant,
@@ -36,17 +37,14 @@ from .api import (
 )
 from .const import (
     CONF_ALLOW_PAYMENTS,
-    CONF_MAX_DAILY_SATS,
-    CONF_MAX_PAYMENT_SATS,
     DEFAULT_ALLOW_PAYMENTS,
-    DEFAULT_MAX_DAILY_SATS,
-    DEFAULT_MAX_PAYMENT_SATS,
     DOMAIN,
     SERVICE_CREATE_INVOICE,
     SERVICE_PAY_INVOICE,
     SERVICE_PAY_LIGHTNING_ADDRESS,
 )
 from .coordinator import BlinkWalletConfigEntry, BlinkWalletCoordinator
+from .guard import failed, refuse
 from .invoices import OpenInvoice
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
@@ -95,23 +93,6 @@ PAY_LIGHTNING_ADDRESS_SCHEMA: Final = vol.Schema(
 )
 
 
-def _refuse(key: str, **placeholders: str | int) -> NoReturn:
-    raise ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={k: str(v) for k, v in placeholders.items()},
-    )
-
-
-def _failed(key: str, err: BlinkError) -> HomeAssistantError:
-    """Blink refused or failed: a translated error that carries its message."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
-
-
 def _coordinator(call: ServiceCall) -> BlinkWalletCoordinator:
     entry: BlinkWalletConfigEntry = async_get_config_entry(
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
@@ -123,7 +104,7 @@ def _wallet_id(coordinator: BlinkWalletCoordinator, currency: WalletCurrency) ->
     for wallet in coordinator.data.account.wallets:
         if wallet.currency is currency:
             return wallet.id
-    _refuse("no_wallet", currency=currency.value)
+    return refuse("no_wallet", currency=currency.value)
 
 
 async def _async_create_invoice(call: ServiceCall) -> ServiceResponse:
@@ -142,11 +123,11 @@ async def _async_create_invoice(call: ServiceCall) -> ServiceResponse:
             wallet_id, amount, memo=memo, expires_in=call.data[ATTR_EXPIRES_IN]
         )
     except BlinkPermissionError:
-        _refuse("missing_scope", scope="RECEIVE")
+        refuse("missing_scope", scope="RECEIVE")
     except BlinkGraphQLError as err:
         raise _invoice_refused(call.hass, coordinator, err) from err
     except BlinkError as err:
-        raise _failed(key="invoice_failed", err=err) from err
+        raise failed(key="invoice_failed", err=err) from err
     ir.async_delete_issue(call.hass, DOMAIN, _receive_disabled_issue(coordinator))
     opened: OpenInvoice = {
         "payment_hash": invoice.payment_hash,
@@ -197,48 +178,27 @@ def _invoice_refused(
             translation_key="receive_disabled",
             translation_placeholders={"title": entry.title, "error": str(err)},
         )
-        return _failed(key="receive_disabled", err=err)
-    return _failed(key="invoice_failed", err=err)
+        return failed("receive_disabled", err=err)
+    return failed("invoice_failed", err=err)
 
 
-def _check_allowed(coordinator: BlinkWalletCoordinator, amount: int) -> None:
-    """Apply the guards that need no question to Blink."""
-    options = coordinator.config_entry.options
-    limit = int(options.get(CONF_MAX_PAYMENT_SATS, DEFAULT_MAX_PAYMENT_SATS))
-    if amount > limit:
-        _refuse("over_payment_limit", amount=amount, limit=limit)
-    daily = int(options.get(CONF_MAX_DAILY_SATS, DEFAULT_MAX_DAILY_SATS))
-    spent = coordinator.spending.total()
-    if spent + amount > daily:
-        _refuse("over_daily_limit", amount=amount, spent=spent, limit=daily)
+def _btc_balance(coordinator: BlinkWalletCoordinator) -> Callable[[], int]:
+    """Read the BTC wallet's balance when it is asked for (the lock held)."""
 
+    def balance() -> int:
+        return next(
+            wallet.balance
+            for wallet in coordinator.data.account.wallets
+            if wallet.currency is WalletCurrency.BTC
+        )
 
-async def _async_check_key_and_balance(
-    coordinator: BlinkWalletCoordinator, amount: int
-) -> None:
-    if coordinator.scopes is None:
-        # A key's scopes are fixed when it is created; a new key reloads the entry.
-        try:
-            coordinator.scopes = await coordinator.client.scopes()
-        except BlinkError as err:
-            raise _failed(key="cannot_connect", err=err) from err
-    scopes = coordinator.scopes
-    # Like Blink, a key without scopes may do everything.
-    if scopes and "WRITE" not in scopes:
-        _refuse("missing_scope", scope="WRITE")
-    balance = next(
-        wallet.balance
-        for wallet in coordinator.data.account.wallets
-        if wallet.currency is WalletCurrency.BTC
-    )
-    if amount > balance:
-        _refuse("over_balance", amount=amount, balance=balance)
+    return balance
 
 
 def _payments_allowed(coordinator: BlinkWalletCoordinator) -> None:
     options = coordinator.config_entry.options
     if not options.get(CONF_ALLOW_PAYMENTS, DEFAULT_ALLOW_PAYMENTS):
-        _refuse("payments_disabled")
+        refuse("payments_disabled")
 
 
 async def _async_record(
@@ -248,7 +208,7 @@ async def _async_record(
     fee = result.fee_sats
     # A send that succeeded or is in flight counts; one paid before left nothing.
     if result.status is not PaymentSendResult.ALREADY_PAID:
-        await coordinator.spending.async_record(amount + (fee or 0))
+        await coordinator.guard.async_count(amount + (fee or 0))
     return {
         "status": result.status.value.lower(),
         "transaction_id": None if tx is None else tx.id,
@@ -264,8 +224,8 @@ async def _async_payment_error(
         err, BlinkRateLimitError
     ):
         # Counted, so that retrying an unconfirmed payment cannot pass the limit.
-        await coordinator.spending.async_record(amount)
-        return _failed("payment_unknown", err)
+        await coordinator.guard.async_count(amount)
+        return failed("payment_unknown", err)
     if isinstance(err, BlinkPermissionError):
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -273,8 +233,8 @@ async def _async_payment_error(
             translation_placeholders={"scope": "WRITE"},
         )
     if isinstance(err, BlinkPaymentError) and err.insufficient_balance:
-        return _failed("insufficient_balance", err)
-    return _failed("payment_failed", err)
+        return failed("insufficient_balance", err)
+    return failed("payment_failed", err)
 
 
 async def _async_pay_invoice(call: ServiceCall) -> ServiceResponse:
@@ -284,17 +244,15 @@ async def _async_pay_invoice(call: ServiceCall) -> ServiceResponse:
         decoded = decode_bolt11(call.data[ATTR_PAYMENT_REQUEST])
         amount = decoded.amount_sats
     except BlinkInvoiceAmountError:
-        _refuse("fractional_amount")
+        refuse("fractional_amount")
     except BlinkInvoiceError as err:
-        _refuse("invalid_invoice", error=str(err))
+        refuse("invalid_invoice", error=str(err))
     if amount is None:
-        _refuse("amountless_invoice")
+        refuse("amountless_invoice")
     if decoded.is_expired():
-        _refuse("expired_invoice")
+        refuse("expired_invoice")
     wallet_id = _wallet_id(coordinator, WalletCurrency.BTC)
-    async with coordinator.payment_lock:
-        _check_allowed(coordinator, amount)
-        await _async_check_key_and_balance(coordinator, amount)
+    async with coordinator.guard.async_payment(amount, _btc_balance(coordinator)):
         try:
             result = await coordinator.client.pay_invoice(
                 wallet_id, decoded.payment_request, memo=call.data.get(ATTR_MEMO)
@@ -309,9 +267,7 @@ async def _async_pay_lightning_address(call: ServiceCall) -> ServiceResponse:
     _payments_allowed(coordinator)
     amount: int = call.data[ATTR_AMOUNT]
     wallet_id = _wallet_id(coordinator, WalletCurrency.BTC)
-    async with coordinator.payment_lock:
-        _check_allowed(coordinator, amount)
-        await _async_check_key_and_balance(coordinator, amount)
+    async with coordinator.guard.async_payment(amount, _btc_balance(coordinator)):
         try:
             result = await coordinator.client.pay_lightning_address(
                 wallet_id, call.data[ATTR_LIGHTNING_ADDRESS].strip(), amount
