@@ -24,7 +24,7 @@ from custom_components.blink_wallet.const import (
     EVENT_PAYMENT_RECEIVED,
     EVENT_PAYMENT_SENT,
 )
-from custom_components.blink_wallet.coordinator import KEY_RECHECK_SECONDS
+from custom_components.blink_wallet.key_watch import KEY_RECHECK_SECONDS
 from tests.conftest import move_clock_until, state_of, wait_until
 from tests.simulator import BlinkSimulator
 from tests.simulator.protocol import WsSession

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.blink_wallet import coordinator as coordinator_module
+from custom_components.blink_wallet import key_watch as key_watch_module
 from custom_components.blink_wallet.const import DOMAIN
 from tests.conftest import ENTRY_ID, state_of, wait_until
 from tests.simulator import TEST_API_KEY, BlinkSimulator
@@ -70,7 +70,7 @@ async def test_refused_key_at_setup_asks_for_a_new_one_and_keeps_trying_it(
     # What-blink-sends 5: Blink's key service down at start looks like a revoked
     # key; the entry must come up by itself once Blink accepts the key again.
     # The minute between two checks of the same key, shortened.
-    monkeypatch.setattr(coordinator_module, "KEY_RECHECK_SECONDS", (1.0, 1.0))
+    monkeypatch.setattr(key_watch_module, "KEY_RECHECK_SECONDS", (1.0, 1.0))
     simulator.key_service(up=False)
     mock_config_entry.add_to_hass(hass)
 

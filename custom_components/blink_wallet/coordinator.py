@@ -8,11 +8,9 @@ on the same way: balances here, transactions to the feed, invoices to their watc
 """
 
 import asyncio
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
@@ -24,7 +22,7 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
     async_track_utc_time_change,
 )
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import (
@@ -53,6 +51,7 @@ from .endpoint import Endpoint
 from .feed import PaymentFeed
 from .guard import PayGuard
 from .invoices import InvoiceWatcher
+from .key_watch import KeyWatch, check_not_refused_just_now, setup_errors
 from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
@@ -67,45 +66,6 @@ RECENT_HORIZON = timedelta(days=2)
 TWIN_CHECK_PAGE_SIZE = 20
 # The account (its display currency) is read this often; Blink pushes no changes.
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
-# A refused key is asked about again after these waits, then every 5 minutes: an
-# outage of Blink's key service looks exactly like a revoked key (a 401), except
-# that it ends (core/api-keys/src/graphql/convert.rs answers 500 on any database
-# error; Blink's gateway makes that a 401).
-KEY_RECHECK_SECONDS = (60, 120, 240, 300)
-
-
-# Per entry, the key Blink refused at setup and when. Home Assistant retries a
-# setup that is not ready after 5, 10, 20, 40 s, then every 80 s: the same key is
-# not presented again within a minute of its refusal.
-_REFUSED_AT_SETUP: WeakKeyDictionary[ConfigEntry, tuple[str, datetime]] = (
-    WeakKeyDictionary()
-)
-
-
-def _key_refused() -> UpdateFailed:
-    return UpdateFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
-
-
-@contextmanager
-def _setup_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
-    """Refused key: reauthenticate, and retry. Anything else: retry later.
-
-    A refusal is no proof of a revoked key (Blink's own outages look the same,
-    what-blink-sends 5): Home Assistant keeps retrying the setup with this key
-    while the reauth flow asks for a new one.
-    """
-    try:
-        yield
-    except BlinkAuthError as err:
-        _REFUSED_AT_SETUP[entry] = (entry.data[CONF_API_KEY], dt_util.utcnow())
-        entry.async_start_reauth(hass)
-        raise _key_refused() from err
-    except BlinkError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +108,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.async_update_listeners,
         )
         self.guard = PayGuard(hass, entry, self.client)
+        self.key_watch = KeyWatch(hass, entry, self.client, self._on_key_accepted)
         self.currencies: dict[str, Currency] = {}
         self.connected = False
         self.stale = False
@@ -158,7 +119,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.client,
             since=lambda: self.feed.delivery.catch_up_since,
             on_read=self._async_caught_up,
-            on_key_refused=self._on_key_refused,
+            on_key_refused=self.key_watch.async_refused,
         )
         # When pushed balances were last taken (loop time): newer than a reading's.
         self._balances_at = 0.0
@@ -170,10 +131,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self._recent_since = dt_util.utcnow()
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
-        # Set while Blink refuses the key: when to ask it again.
-        self._key_check: CALLBACK_TYPE | None = None
-        self._key_checks = 0
-        self._key_refused = False
         self._streaming = False
         # The currency the price is followed in, and a running account check.
         self._price_currency: str | None = None
@@ -207,21 +164,14 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         await self.invoices.async_load()
         await self.guard.async_load()
         entry = self.config_entry
-        refused = _REFUSED_AT_SETUP.get(entry)
-        if (
-            refused is not None
-            and refused[0] == entry.data[CONF_API_KEY]
-            and dt_util.utcnow() - refused[1]
-            < timedelta(seconds=KEY_RECHECK_SECONDS[0])
-        ):
-            raise _key_refused()
-        with _setup_errors(self.hass, entry):
+        check_not_refused_just_now(entry)
+        with setup_errors(self.hass, entry):
             currencies = await self.client.currency_list()
         self.currencies = {currency.id: currency for currency in currencies}
 
     async def _async_update_data(self) -> WalletState:
         """Fetch the account and price; at the first setup, mark history as seen."""
-        with _setup_errors(self.hass, self.config_entry):
+        with setup_errors(self.hass, self.config_entry):
             account = await self.client.account()
             price = await self.client.realtime_price(
                 self.config_entry.options.get(CONF_DISPLAY_CURRENCY)
@@ -253,8 +203,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         """Start the socket as a background task owned by the entry."""
         entry = self.config_entry
         ir.async_delete_issue(self.hass, DOMAIN, f"stream_refused_{entry.entry_id}")
-        if entry in _REFUSED_AT_SETUP:
-            self._end_reauth()  # set up at last with a key refused before
+        self.key_watch.async_set_up()
         self.websocket.subscribe_my_updates(self._on_my_update)
         self._price_currency = self.display_currency
         self.websocket.subscribe_realtime_price(self._price_currency, self._on_price)
@@ -290,7 +239,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             await self.websocket.run()
         except BlinkAuthError:
             self._set_stale(stale=True)
-            self._on_key_refused()
+            self.key_watch.async_refused()
         except BlinkConfigurationError as err:
             LOGGER.error(
                 "Blink refused the live updates of %s: %s", self.config_entry.title, err
@@ -311,69 +260,15 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         finally:
             self._streaming = False
 
-    # --- a refused key -------------------------------------------------------------
-
     @callback
-    def _on_key_refused(self) -> None:
-        """Ask for a new key, and keep asking Blink about this one meanwhile."""
-        if self._key_refused or self._closing:
-            return  # already checking
-        self._key_refused = True
-        LOGGER.warning(
-            "Blink refused the API key of %s; asking for a new one, and checking "
-            "this one again every few minutes (Blink's own outages look the same)",
-            self.config_entry.title,
-        )
-        self.config_entry.async_start_reauth(self.hass)
-        self._schedule_key_check()
-
-    def _schedule_key_check(self) -> None:
-        delay = KEY_RECHECK_SECONDS[min(self._key_checks, len(KEY_RECHECK_SECONDS) - 1)]
-        self._key_checks += 1
-
-        @callback
-        def _check(_: datetime) -> None:
-            self._key_check = None
-            self.config_entry.async_create_background_task(
-                self.hass, self._async_check_key(), f"{DOMAIN} key check"
-            )
-
-        self._key_check = async_call_later(self.hass, delay, _check)
-
-    async def _async_check_key(self) -> None:
-        """One HTTP call; accepted again: end the reauth flow and resume."""
-        try:
-            await self.client.scopes()
-        except BlinkError as err:
-            if self._closing:
-                return
-            LOGGER.debug(
-                "Blink still refuses the key of %s: %s", self.config_entry.title, err
-            )
-            self._schedule_key_check()
-            return
+    def _on_key_accepted(self) -> None:
+        """Blink takes the key again: a new socket, or a catch-up on the one open."""
         if self._closing:
             return
-        LOGGER.info(
-            "Blink accepts the API key of %s again; resuming", self.config_entry.title
-        )
-        self._key_checks = 0
-        self._key_refused = False
-        self._end_reauth()
         if not self._streaming:
             self._start_socket()
         else:
             self.catch_up.async_request()
-
-    @callback
-    def _end_reauth(self) -> None:
-        """Blink accepts the key again: no new one is needed."""
-        entry = self.config_entry
-        _REFUSED_AT_SETUP.pop(entry, None)
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(
-            DOMAIN, match_context={"entry_id": entry.entry_id, "source": "reauth"}
-        ):
-            self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def async_shutdown(self) -> None:
         """Close the socket and write the delivery state (on unload)."""
@@ -385,16 +280,16 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.feed.async_stop()
         self.invoices.async_stop()
         self.catch_up.async_stop()
+        self.key_watch.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
             # the stale timer cancelled next.
             await self.websocket.close()
         finally:
-            for cancel in (self._stale_timer, self._key_check):
-                if cancel is not None:
-                    cancel()
-            self._stale_timer = self._key_check = None
+            if self._stale_timer is not None:
+                self._stale_timer()
+                self._stale_timer = None
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
             await self.feed.async_flush_to_disk()
