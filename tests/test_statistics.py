@@ -26,7 +26,7 @@ from custom_components.blink_wallet.api import (
     TxStatus,
     WalletCurrency,
 )
-from custom_components.blink_wallet.coordinator import STATISTICS_DELAY_SECONDS
+from custom_components.blink_wallet.balance_history import STATISTICS_DELAY_SECONDS
 from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator, Transaction
@@ -115,6 +115,18 @@ def _assert_series(
     first = min(expected)
     assert {k: v for k, v in shown.items() if k >= first} == expected
     assert {v for k, v in shown.items() if k < first} <= {(0.0, 0.0, 0.0)}
+
+
+async def _written_after(
+    hass: HomeAssistant, stat_id: str, start: float, *, hours: int = 1
+) -> list[dict[str, Any]]:
+    """The rows after `start`, once at least `hours` of them are written."""
+    for _ in range(200):  # no timeout: the tests move the clock, which fires them
+        new = [row for row in await _rows(hass, stat_id) if row["start"] > start]
+        if len(new) >= hours:
+            return new
+        await asyncio.sleep(0.05)
+    pytest.fail(f"fewer than {hours} hours written after {start}")
 
 
 async def _set_up_and_import(
@@ -209,13 +221,10 @@ async def test_payment_after_setup_continues_the_series(
         )
     )
     next_hour_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
-    await coordinator._async_update_statistics(
-        now=next_hour_end + timedelta(seconds=30)
+    async_fire_time_changed(
+        hass, next_hour_end + timedelta(seconds=STATISTICS_DELAY_SECONDS)
     )
-    rows = await _rows(hass, btc_id)
-
-    new = [row for row in rows if row["start"] > last["start"]]
-    assert new, "the series continues"
+    new = await _written_after(hass, btc_id, last["start"])
     # Hours in between stay at the last balance (no gap, no jump); the hour of
     # the payment rises from it to the new balance.
     for row in new[:-1]:
@@ -259,15 +268,7 @@ async def test_an_hour_blink_cannot_tell_is_imported_at_the_next(
     # An hour later Blink answers: both hours are written, the payment in the first.
     simulator.behaviour.http_faults.clear()
     async_fire_time_changed(hass, hour_end + HOUR + delay)
-    new: list[dict[str, Any]] = []
-
-    async def written() -> bool:
-        new[:] = [row for row in await _rows(hass, btc_id) if row not in rows]
-        return len(new) >= 2
-
-    async with asyncio.timeout(10):
-        while not await written():  # noqa: ASYNC110 - the recorder has no event for it
-            await asyncio.sleep(0.05)
+    new = await _written_after(hass, btc_id, rows[-1]["start"], hours=2)
     payment_hour = next(row for row in new if row["max"] == balance_before + 4_321)
     assert payment_hour["start"] == (hour_end - HOUR).timestamp()
     await hass.config_entries.async_unload(mock_config_entry.entry_id)

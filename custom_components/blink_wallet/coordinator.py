@@ -8,7 +8,6 @@ on the same way: balances here, transactions to the feed, invoices to their watc
 """
 
 import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -20,10 +19,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_time_interval,
-    async_track_utc_time_change,
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
-from homeassistant.util import dt as dt_util
 
 from .api import (
     Account,
@@ -39,6 +36,7 @@ from .api import (
     RealtimePrice,
     Transaction,
 )
+from .balance_history import BalanceHistory
 from .catch_up import CATCH_UP_PAGE_SIZE, CatchUp, Reading
 from .const import (
     CONF_DISPLAY_CURRENCY,
@@ -52,16 +50,9 @@ from .feed import PaymentFeed
 from .guard import PayGuard
 from .invoices import InvoiceWatcher
 from .key_watch import KeyWatch, check_not_refused_just_now, setup_errors
-from .statistics import HISTORY_DAYS, BalanceStatistics
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
 
-# The first statistics import reads at most this many pages (of CATCH_UP_PAGE_SIZE).
-HISTORY_MAX_PAGES = 200
-# Statistics of an hour are written this long after it ends.
-STATISTICS_DELAY_SECONDS = 30
-# How long transactions seen are kept for continuing the statistics.
-RECENT_HORIZON = timedelta(days=2)
 # A conversion's two legs are booked together, so the newest page holds the twin.
 TWIN_CHECK_PAGE_SIZE = 20
 # The account (its display currency) is read this often; Blink pushes no changes.
@@ -124,11 +115,14 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # When pushed balances were last taken (loop time): newer than a reading's.
         self._balances_at = 0.0
         self._closing = False
-        self.statistics = BalanceStatistics(hass, entry.title)
-        # Transactions seen since `_recent_since`, for continuing the statistics
-        # without asking Blink again.
-        self._recent: dict[str, Transaction] = {}
-        self._recent_since = dt_util.utcnow()
+        self.history = BalanceHistory(
+            hass,
+            entry,
+            account=lambda: self.data.account,
+            read_since=lambda since, pages: self.catch_up.async_read_since(
+                since, max_pages=pages
+            ),
+        )
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
         self._streaming = False
@@ -215,17 +209,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         entry.async_on_unload(self.feed.async_start())
         entry.async_on_unload(self.invoices.async_start())
         self._start_socket()
-        if self.statistics.available():
-            entry.async_create_background_task(
-                self.hass,
-                self._async_update_statistics(),
-                f"{DOMAIN} statistics {entry.title}",
-            )
-            entry.async_on_unload(
-                async_track_utc_time_change(
-                    self.hass, self._on_hour, minute=0, second=STATISTICS_DELAY_SECONDS
-                )
-            )
+        self.history.async_start()
 
     def _start_socket(self) -> None:
         entry = self.config_entry
@@ -281,6 +265,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.invoices.async_stop()
         self.catch_up.async_stop()
         self.key_watch.async_stop()
+        self.history.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
@@ -356,7 +341,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             case PriceUpdate(price=price):
                 self._on_price(price)
             case PaymentUpdate(transaction=tx):
-                self._remember([tx])
+                self.history.async_seen([tx])
                 if tx.settlement_display_currency != self.data.account.display_currency:
                     # Booked in another display currency: the account's changed.
                     self._schedule_account_check()
@@ -442,76 +427,10 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             # Else a push carried balances newer than this reading.
             self.async_set_updated_data(replace(self.data, account=reading.account))
         self._follow_display_currency(reading.account.display_currency)
-        self._remember(reading.transactions)
+        self.history.async_seen(reading.transactions)
         self.feed.async_read(
             reading.account, reading.transactions, reading.pending, reading.newest
         )
         # Invoices paid or expired while nobody listened; the replay window
         # never applies to them.
         await self.invoices.async_check()
-
-    # --- long-term statistics ------------------------------------------------------
-
-    def _remember(self, transactions: Iterable[Transaction]) -> None:
-        for tx in transactions:
-            if tx.created_at >= self._recent_since:
-                self._recent[tx.id] = tx
-        horizon = dt_util.utcnow() - RECENT_HORIZON
-        if self._recent_since < horizon:
-            self._recent = {
-                tx_id: tx
-                for tx_id, tx in self._recent.items()
-                if tx.created_at >= horizon
-            }
-            self._recent_since = horizon
-
-    @callback
-    def _on_hour(self, now: datetime) -> None:
-        if self._closing:
-            return
-        self.config_entry.async_create_background_task(
-            self.hass,
-            self._async_update_statistics(now),
-            f"{DOMAIN} statistics {self.config_entry.title}",
-        )
-
-    async def _async_update_statistics(self, now: datetime | None = None) -> None:
-        """Import the history once, then every complete hour not imported yet."""
-        account = self.data.account
-        try:
-            next_hour = await self.statistics.async_next_hour(account)
-            if next_hour is None:
-                await self._async_import_history(account)
-                return
-            if next_hour < self._recent_since:
-                # Home Assistant was away: read what happened since the last hour.
-                older, _ = await self.catch_up.async_read_since(
-                    next_hour, max_pages=HISTORY_MAX_PAGES
-                )
-                self._recent.update((tx.id, tx) for tx in older)
-                self._recent_since = next_hour
-            await self.statistics.async_import(
-                account, list(self._recent.values()), history_start=None, now=now
-            )
-        except BlinkError as err:
-            LOGGER.debug(
-                "Balance statistics of %s not updated: %s", self.config_entry.title, err
-            )
-
-    async def _async_import_history(self, account: Account) -> None:
-        """Read the history (bounded) and import every past hour of the balances."""
-        bound = dt_util.utcnow() - timedelta(days=HISTORY_DAYS)
-        LOGGER.debug("Importing the balance history of %s", self.config_entry.title)
-        history, _ = await self.catch_up.async_read_since(
-            bound, max_pages=HISTORY_MAX_PAGES
-        )
-        start = min((tx.created_at for tx in history), default=dt_util.utcnow())
-        rows = await self.statistics.async_import(
-            account, history, history_start=max(start, bound)
-        )
-        LOGGER.debug(
-            "Imported %s transactions of %s as %s hourly balance statistics",
-            len(history),
-            self.config_entry.title,
-            rows,
-        )
