@@ -225,6 +225,12 @@ async def test_a_key_refused_at_a_catch_up_while_the_socket_works_is_checked_aga
     simulator.key_service(up=False)
     coordinator.catch_up.async_request()  # the next gap's catch-up
     await wait_until(lambda: _reauth_flows(hass, init_integration) == 1)
+    # Refused again while it is being checked: still one flow, one recheck.
+    unauthorized = simulator.stats.http_unauthorized
+    coordinator.catch_up.async_request()
+    await simulator.wait_for(lambda: simulator.stats.http_unauthorized > unauthorized)
+    await hass.async_block_till_done()
+    assert _reauth_flows(hass, init_integration) == 1
     assert coordinator.connected  # live updates still flow
     tx = await simulator.receive_lightning(777)
     await wait_until(lambda: len(received) == 1)

@@ -14,12 +14,14 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.blink_wallet import balance_history
 from custom_components.blink_wallet.api import (
     Transaction as ApiTransaction,
     TxDirection,
@@ -27,6 +29,7 @@ from custom_components.blink_wallet.api import (
     WalletCurrency,
 )
 from custom_components.blink_wallet.balance_history import STATISTICS_DELAY_SECONDS
+from custom_components.blink_wallet.const import EVENT_PAYMENT_RECEIVED
 from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator, Transaction
@@ -271,7 +274,33 @@ async def test_an_hour_blink_cannot_tell_is_imported_at_the_next(
     new = await _written_after(hass, btc_id, rows[-1]["start"], hours=2)
     payment_hour = next(row for row in new if row["max"] == balance_before + 4_321)
     assert payment_hour["start"] == (hour_end - HOUR).timestamp()
+
+    # And on, hour by hour, at the balance since.
+    async_fire_time_changed(hass, hour_end + 2 * HOUR + delay)
+    later = await _written_after(hass, btc_id, new[-1]["start"])
+    assert later[0]["min"] == later[0]["max"] == balance_before + 4_321
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_transactions_are_kept_only_as_long_as_the_hours_need_them(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(balance_history, "RECENT_HORIZON", timedelta(seconds=0.3))
+    history = init_integration.runtime_data.history
+    await simulator.receive_lightning(1_000)
+    await wait_until(lambda: history.diagnostics()["transactions_kept"] == 1)
+
+    await asyncio.sleep(0.4)  # two days in production
+    received = async_capture_events(hass, EVENT_PAYMENT_RECEIVED)
+    await simulator.receive_lightning(2_000)
+    await wait_until(lambda: len(received) == 1)
+
+    # The first fell out of the window as the second came in.
+    assert history.diagnostics()["transactions_kept"] == 1
 
 
 def test_hourly_balances_are_time_weighted() -> None:

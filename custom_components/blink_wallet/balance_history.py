@@ -10,6 +10,7 @@ hour Blink cannot answer for is written at the next one, never half.
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -87,6 +88,10 @@ class BalanceHistory:
                 if tx.created_at >= horizon
             }
             self._recent_since = horizon
+
+    def diagnostics(self) -> dict[str, Any]:
+        """How much is kept for the hours not written yet (no ids, no amounts)."""
+        return {"transactions_kept": len(self._recent)}
 
     @callback
     def _on_hour(self, now: datetime) -> None:

@@ -55,6 +55,7 @@ async def async_get_config_entry_diagnostics(
             "open_invoices": coordinator.invoices.open_count,
             "sent_last_24h_sats": coordinator.guard.spending.total(),
             "catch_ups": coordinator.catch_ups,
+            "statistics": coordinator.history.diagnostics(),
         },
         TO_REDACT,
     )
