@@ -26,11 +26,20 @@ from .api import (
     Transaction,
 )
 from .const import DOMAIN, LOGGER
+from .delivery import CATCH_UP_OVERLAP
 
 # At most this many pages of history are read by one catch-up (newest first).
 CATCH_UP_MAX_PAGES = 20
 CATCH_UP_PAGE_SIZE = 50
 CATCH_UP_RETRY_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What a first setup reads: the history a catch-up would see, the newest page."""
+
+    transactions: list[Transaction]
+    page: Sequence[Transaction]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +150,21 @@ class CatchUp:
             self.async_request()
 
         self._retry = async_call_later(self._hass, delay, _due)
+
+    async def async_read_history(self, *, whole: bool) -> History:
+        """Read the newest page; with `whole`, all a catch-up could read, pending too.
+
+        The history goes down to where the next catch-up will look, so that
+        marking it seen leaves that catch-up nothing to announce.
+        """
+        page = await self._client.transactions(first=CATCH_UP_PAGE_SIZE)
+        history: list[Transaction] = []
+        if whole:
+            if page.transactions:
+                newest = max(tx.created_at for tx in page.transactions)
+                history, _ = await self.async_read_since(newest - CATCH_UP_OVERLAP)
+            history += await self._client.pending_incoming_transactions()
+        return History(history, page.transactions)
 
     async def async_read_since(
         self, since: datetime | None, *, max_pages: int = CATCH_UP_MAX_PAGES

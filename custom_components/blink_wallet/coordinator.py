@@ -7,56 +7,37 @@ the catch-up (catch_up.py) to read what arrived meanwhile, and hands what it rea
 on the same way: balances here, transactions to the feed, invoices to their watcher.
 """
 
-import asyncio
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.event import (
-    async_call_later,
-    async_track_time_interval,
-)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
+from .account_watch import AccountWatch
 from .api import (
     Account,
-    BlinkAuthError,
     BlinkClient,
-    BlinkConfigurationError,
-    BlinkError,
     BlinkWebSocket,
     Currency,
     MyUpdate,
     PaymentUpdate,
     PriceUpdate,
     RealtimePrice,
-    Transaction,
 )
+from .availability import Availability
 from .balance_history import BalanceHistory
-from .catch_up import CATCH_UP_PAGE_SIZE, CatchUp, Reading
-from .const import (
-    CONF_DISPLAY_CURRENCY,
-    DOMAIN,
-    LOGGER,
-    STALE_AFTER,
-)
-from .delivery import CATCH_UP_OVERLAP
+from .catch_up import CatchUp, Reading
+from .const import CONF_DISPLAY_CURRENCY, LOGGER
 from .endpoint import Endpoint
 from .feed import PaymentFeed
 from .guard import PayGuard
 from .invoices import InvoiceWatcher
 from .key_watch import KeyWatch, check_not_refused_just_now, setup_errors
+from .stream import Stream
 
 type BlinkWalletConfigEntry = ConfigEntry[BlinkWalletCoordinator]
-
-# A conversion's two legs are booked together, so the newest page holds the twin.
-TWIN_CHECK_PAGE_SIZE = 20
-# The account (its display currency) is read this often; Blink pushes no changes.
-ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +63,13 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.client = BlinkClient(
             session, entry.data[CONF_API_KEY], api_url=self.endpoint.api_url
         )
+        self.availability = Availability(hass, entry.title, self.async_update_listeners)
         self.websocket = BlinkWebSocket(
             session,
             entry.data[CONF_API_KEY],
             self.endpoint.ws_url,
             client=self.client,
-            on_connection_change=self._on_connection_change,
+            on_connection_change=self.availability.async_connection,
             on_gap=self._async_on_gap,
         )
         self.feed = PaymentFeed(hass, entry, self.client)
@@ -100,10 +82,17 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         )
         self.guard = PayGuard(hass, entry, self.client)
         self.key_watch = KeyWatch(hass, entry, self.client, self._on_key_accepted)
+        self.stream = Stream(
+            hass,
+            entry,
+            self.websocket,
+            on_key_refused=self.key_watch.async_refused,
+            on_ended=lambda: self.availability.async_stale(stale=True),
+        )
+        self.account_watch = AccountWatch(
+            hass, entry, self.client, self._follow_display_currency
+        )
         self.currencies: dict[str, Currency] = {}
-        self.connected = False
-        self.stale = False
-        self._stale_timer: CALLBACK_TYPE | None = None
         self.catch_up = CatchUp(
             hass,
             entry,
@@ -125,10 +114,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         )
         # Every start is a gap: what arrived while we were away is read once.
         self._catch_up_armed = True
-        self._streaming = False
-        # The currency the price is followed in, and a running account check.
+        # The currency the price is followed in.
         self._price_currency: str | None = None
-        self._account_check: asyncio.Task[None] | None = None
 
     # --- options ---------------------------------------------------------------
 
@@ -144,6 +131,16 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         if currency := self.currencies.get(self.display_currency):
             return currency.fraction_digits
         return 2
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is up."""
+        return self.availability.connected
+
+    @property
+    def stale(self) -> bool:
+        """Whether the data is stale (the entities unavailable)."""
+        return self.availability.stale
 
     @property
     def catch_ups(self) -> int:
@@ -177,18 +174,11 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     async def _async_read_history(self, account: Account) -> None:
         """At the first setup, mark the history seen; the last payment if unknown."""
         feed = self.feed
-        if not feed.delivery.first_run and feed.last_payment is not None:
-            return
-        page = await self.client.transactions(first=CATCH_UP_PAGE_SIZE)
-        history: list[Transaction] = []
-        if feed.delivery.first_run:
-            history = list(page.transactions)
-            if history:
-                # Down to where later catch-ups will look, so they find nothing new.
-                since = max(tx.created_at for tx in history) - CATCH_UP_OVERLAP
-                history, _ = await self.catch_up.async_read_since(since)
-            history += await self.client.pending_incoming_transactions()
-        feed.async_history(account, history, newest_page=page.transactions)
+        if feed.delivery.first_run or feed.last_payment is None:
+            history = await self.catch_up.async_read_history(
+                whole=feed.delivery.first_run
+            )
+            feed.async_history(account, history.transactions, newest_page=history.page)
 
     # --- the socket ----------------------------------------------------------------
 
@@ -196,61 +186,23 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     def async_start_stream(self) -> None:
         """Start the socket as a background task owned by the entry."""
         entry = self.config_entry
-        ir.async_delete_issue(self.hass, DOMAIN, f"stream_refused_{entry.entry_id}")
         self.key_watch.async_set_up()
         self.websocket.subscribe_my_updates(self._on_my_update)
         self._price_currency = self.display_currency
         self.websocket.subscribe_realtime_price(self._price_currency, self._on_price)
-        entry.async_on_unload(
-            async_track_time_interval(
-                self.hass, self._on_account_check, ACCOUNT_CHECK_INTERVAL
-            )
-        )
+        self.account_watch.async_start()
         entry.async_on_unload(self.feed.async_start())
         entry.async_on_unload(self.invoices.async_start())
-        self._start_socket()
+        self.stream.async_start()
         self.history.async_start()
-
-    def _start_socket(self) -> None:
-        entry = self.config_entry
-        self._streaming = True
-        entry.async_create_background_task(
-            self.hass, self._async_run_stream(), f"{DOMAIN} stream {entry.title}"
-        )
-
-    async def _async_run_stream(self) -> None:
-        try:
-            await self.websocket.run()
-        except BlinkAuthError:
-            self._set_stale(stale=True)
-            self.key_watch.async_refused()
-        except BlinkConfigurationError as err:
-            LOGGER.error(
-                "Blink refused the live updates of %s: %s", self.config_entry.title, err
-            )
-            self._set_stale(stale=True)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"stream_refused_{self.config_entry.entry_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="stream_refused",
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "error": str(err),
-                },
-            )
-        finally:
-            self._streaming = False
 
     @callback
     def _on_key_accepted(self) -> None:
         """Blink takes the key again: a new socket, or a catch-up on the one open."""
         if self._closing:
             return
-        if not self._streaming:
-            self._start_socket()
+        if not self.stream.running:
+            self.stream.async_start()
         else:
             self.catch_up.async_request()
 
@@ -266,54 +218,18 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         self.catch_up.async_stop()
         self.key_watch.async_stop()
         self.history.async_stop()
+        self.account_watch.async_stop()
         try:
             await super().async_shutdown()
             # The socket first: closing it reports the connection lost, which arms
-            # the stale timer cancelled next.
+            # the stale timer stopped next.
             await self.websocket.close()
         finally:
-            if self._stale_timer is not None:
-                self._stale_timer()
-                self._stale_timer = None
+            self.availability.async_stop()
             # Whatever happened above, what was delivered is written before the
             # entry can be set up again.
             await self.feed.async_flush_to_disk()
             await self.invoices.async_flush_to_disk()
-
-    @callback
-    def _on_connection_change(self, connected: bool) -> None:  # noqa: FBT001
-        self.connected = connected
-        if connected:
-            if self._stale_timer is not None:
-                self._stale_timer()
-                self._stale_timer = None
-            self._set_stale(stale=False)
-        elif self._stale_timer is None and not self.stale:
-            self._stale_timer = async_call_later(
-                self.hass, STALE_AFTER, self._async_stale_timeout
-            )
-        self.async_update_listeners()
-
-    @callback
-    def _async_stale_timeout(self, _: datetime) -> None:
-        self._stale_timer = None
-        self._set_stale(stale=True)
-
-    def _set_stale(self, *, stale: bool) -> None:
-        if stale == self.stale:
-            return
-        self.stale = stale
-        # Once when the entities become unavailable, once when they are back, at
-        # info level (the quality scale's log-when-unavailable).
-        if stale:
-            LOGGER.info(
-                "Blink data of %s is stale: no live connection for %s",
-                self.config_entry.title,
-                STALE_AFTER,
-            )
-        else:
-            LOGGER.info("Blink data of %s is live again", self.config_entry.title)
-        self.async_update_listeners()
 
     async def _async_on_gap(self) -> None:
         """Catch up after a reconnect, once the server streams again."""
@@ -344,7 +260,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 self.history.async_seen([tx])
                 if tx.settlement_display_currency != self.data.account.display_currency:
                     # Booked in another display currency: the account's changed.
-                    self._schedule_account_check()
+                    self.account_watch.async_check()
                 # The event first, the entity states after: automations hear of a
                 # payment before the state machine is busy with the balances.
                 self.feed.async_push(tx, self.data.account)
@@ -368,34 +284,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             self.async_set_updated_data(replace(self.data, account=account))
 
     # --- the display currency ------------------------------------------------------
-
-    @callback
-    def _on_account_check(self, _: datetime) -> None:
-        self._schedule_account_check()
-
-    def _schedule_account_check(self) -> None:
-        if self._closing or self._account_check is not None:
-            return
-        self._account_check = self.config_entry.async_create_background_task(
-            self.hass, self._async_check_account(), f"{DOMAIN} account check"
-        )
-
-    async def _async_check_account(self) -> None:
-        """Read the account over HTTP: the one place its display currency shows.
-
-        Blink pushes no account changes, and a socket keeps the account of its
-        connect (what-blink-sends 9); so the account is read hourly, after every
-        gap (the catch-up) and when a payment is booked in another currency.
-        """
-        try:
-            account = await self.client.account()
-        except BlinkError as err:
-            LOGGER.debug("Account of %s not read: %s", self.config_entry.title, err)
-            return
-        finally:
-            self._account_check = None
-        if not self._closing:
-            self._follow_display_currency(account.display_currency)
 
     def _follow_display_currency(self, currency: str) -> None:
         """Follow a new display currency of the account in the Blink app.
