@@ -73,11 +73,29 @@ class CatchUp:
         self._since = since
         self._on_read = on_read
         self._on_key_refused = on_key_refused
+        # Every start is a gap: what arrived while we were away is read once.
+        self._armed = True
         self._running = False
         self._again = False
         self._retry: CALLBACK_TYPE | None = None
         self._closed = False
         self.completed = 0
+
+    async def async_gap(self) -> None:
+        """Catch up once the new stream's first frame is in (a gap)."""
+        self._armed = True
+
+    @callback
+    def async_streaming(self) -> None:
+        """Take note of a frame: the first after a gap starts the catch-up.
+
+        graphql-transport-ws confirms no subscription: the first frame does
+        (Blink pushes the price at once). Reading the history only now closes the
+        window in which a payment is neither pushed nor read.
+        """
+        if self._armed:
+            self._armed = False
+            self.async_request()
 
     @callback
     def async_request(self) -> None:

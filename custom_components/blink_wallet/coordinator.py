@@ -54,34 +54,34 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     config_entry: BlinkWalletConfigEntry
 
     def __init__(self, hass: HomeAssistant, entry: BlinkWalletConfigEntry) -> None:
-        """Build the client and socket of the entry; nothing connects yet."""
+        """Build the parts of the entry, upstream first; nothing connects yet."""
         super().__init__(
             hass, LOGGER, config_entry=entry, name=entry.title, update_interval=None
         )
         self.endpoint = Endpoint.from_config(entry.data)
         session = async_get_clientsession(hass)
-        self.client = BlinkClient(
-            session, entry.data[CONF_API_KEY], api_url=self.endpoint.api_url
-        )
+        key = entry.data[CONF_API_KEY]
+        client = self.client = BlinkClient(session, key, api_url=self.endpoint.api_url)
+        self.currencies: dict[str, Currency] = {}
         self.availability = Availability(hass, entry.title, self.async_update_listeners)
+        self.feed = PaymentFeed(hass, entry, client)
+        self.key_watch = KeyWatch(hass, entry, client, self._on_key_accepted)
+        self.catch_up = CatchUp(
+            hass,
+            entry,
+            client,
+            since=lambda: self.feed.delivery.catch_up_since,
+            on_read=self._async_caught_up,
+            on_key_refused=self.key_watch.async_refused,
+        )
         self.websocket = BlinkWebSocket(
             session,
-            entry.data[CONF_API_KEY],
+            key,
             self.endpoint.ws_url,
-            client=self.client,
+            client=client,
             on_connection_change=self.availability.async_connection,
-            on_gap=self._async_on_gap,
+            on_gap=self.catch_up.async_gap,
         )
-        self.feed = PaymentFeed(hass, entry, self.client)
-        self.invoices = InvoiceWatcher(
-            hass,
-            entry.entry_id,
-            self.client,
-            self.websocket,
-            self.async_update_listeners,
-        )
-        self.guard = PayGuard(hass, entry, self.client)
-        self.key_watch = KeyWatch(hass, entry, self.client, self._on_key_accepted)
         self.stream = Stream(
             hass,
             entry,
@@ -89,21 +89,12 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             on_key_refused=self.key_watch.async_refused,
             on_ended=lambda: self.availability.async_stale(stale=True),
         )
+        self.invoices = InvoiceWatcher(
+            hass, entry.entry_id, client, self.websocket, self.async_update_listeners
+        )
         self.account_watch = AccountWatch(
-            hass, entry, self.client, self._follow_display_currency
+            hass, entry, client, self._follow_display_currency
         )
-        self.currencies: dict[str, Currency] = {}
-        self.catch_up = CatchUp(
-            hass,
-            entry,
-            self.client,
-            since=lambda: self.feed.delivery.catch_up_since,
-            on_read=self._async_caught_up,
-            on_key_refused=self.key_watch.async_refused,
-        )
-        # When pushed balances were last taken (loop time): newer than a reading's.
-        self._balances_at = 0.0
-        self._closing = False
         self.history = BalanceHistory(
             hass,
             entry,
@@ -112,12 +103,12 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 since, max_pages=pages
             ),
         )
-        # Every start is a gap: what arrived while we were away is read once.
-        self._catch_up_armed = True
+        self.guard = PayGuard(hass, entry, client)
+        # When pushed balances were last taken (loop time): newer than a reading's.
+        self._balances_at = 0.0
+        self._closing = False
         # The currency the price is followed in.
         self._price_currency: str | None = None
-
-    # --- options ---------------------------------------------------------------
 
     @property
     def display_currency(self) -> str:
@@ -128,9 +119,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     @property
     def fraction_digits(self) -> int:
         """Decimals of the display currency, as Blink's currency list has them."""
-        if currency := self.currencies.get(self.display_currency):
-            return currency.fraction_digits
-        return 2
+        currency = self.currencies.get(self.display_currency)
+        return 2 if currency is None else currency.fraction_digits
 
     @property
     def connected(self) -> bool:
@@ -184,7 +174,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
 
     @callback
     def async_start_stream(self) -> None:
-        """Start the socket as a background task owned by the entry."""
+        """Start the socket and the parts that follow it (the entry is set up)."""
         entry = self.config_entry
         self.key_watch.async_set_up()
         self.websocket.subscribe_my_updates(self._on_my_update)
@@ -213,10 +203,8 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         # only once; one started during the unload would outlive it and fire what
         # the next setup of the entry fires again.
         self._closing = True
-        self.feed.async_stop()
-        self.invoices.async_stop()
-        self.catch_up.async_stop()
-        self.key_watch.async_stop()
+        for part in (self.feed, self.invoices, self.catch_up, self.key_watch):
+            part.async_stop()
         self.history.async_stop()
         self.account_watch.async_stop()
         try:
@@ -231,10 +219,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             await self.feed.async_flush_to_disk()
             await self.invoices.async_flush_to_disk()
 
-    async def _async_on_gap(self) -> None:
-        """Catch up after a reconnect, once the server streams again."""
-        self._catch_up_armed = True
-
     # --- pushes ------------------------------------------------------------------
 
     @callback
@@ -247,12 +231,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
     def _on_my_update(self, update: MyUpdate) -> None:
         if self._closing:
             return
-        if self._catch_up_armed:
-            # graphql-transport-ws confirms no subscription: the first frame does
-            # (Blink pushes the price at once). Reading the history only now closes
-            # the window in which a payment is neither pushed nor read.
-            self._catch_up_armed = False
-            self.catch_up.async_request()
+        self.catch_up.async_streaming()
         match update.update:
             case PriceUpdate(price=price):
                 self._on_price(price)
@@ -264,8 +243,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
                 # The event first, the entity states after: automations hear of a
                 # payment before the state machine is busy with the balances.
                 self.feed.async_push(tx, self.data.account)
-            case _:
-                pass
         if update.account is not None:
             self._on_balances(update.account)
 
@@ -282,8 +259,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         account = replace(pushed, display_currency=self.data.account.display_currency)
         if account != self.data.account:
             self.async_set_updated_data(replace(self.data, account=account))
-
-    # --- the display currency ------------------------------------------------------
 
     def _follow_display_currency(self, currency: str) -> None:
         """Follow a new display currency of the account in the Blink app.
@@ -306,8 +281,6 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         )
         self._price_currency = None  # once: the reload follows it
         self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-
-    # --- catch-up ----------------------------------------------------------------
 
     async def _async_caught_up(self, reading: Reading) -> None:
         """Take what a catch-up read: balances, payments, invoices."""
