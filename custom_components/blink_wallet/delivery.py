@@ -2,14 +2,15 @@
 
 A payment can reach us twice (live push and HTTP catch-up racing after a gap, a
 duplicated frame, a restart that replays what was fired just before a crash) and
-events can arise before Home Assistant has started. This module is the one place
-that decides whether a transaction is announced: once per transaction id, in
-`createdAt` order, never before Home Assistant has started.
+events can arise before Home Assistant has started. The payment feed decides what
+a transaction is; this module decides whether and when its event fires: once per
+transaction id, in `createdAt` order, never before Home Assistant has started.
 
 What has been delivered is persisted with `Store`: the ids a catch-up can still
-see (with their `createdAt`), and where the next catch-up must start. The write is delayed and batched, off the hot path:
-a hard crash between firing and the write can repeat an event (flagged `replayed`)
-at the next start, never lose one.
+see (with their `createdAt`), where the next catch-up must start, and when the
+last payment arrived. The write is delayed and batched, off the hot path: a hard
+crash between firing and the write can repeat an event (flagged `replayed`) at
+the next start, never lose one.
 """
 
 from collections.abc import Callable, Iterable, Mapping
