@@ -80,6 +80,11 @@ async def test_a_key_refused_over_http_is_checked_again_and_resumes_by_itself(
     # Generous waits: each step is a reconnect or an HTTP call on loopback, which
     # a loaded machine may take seconds over.
     await wait_until(lambda: _reauth_flows(hass, init_integration) == 1, 20)
+    # Both have heard the refusal: the socket (its HTTP check) and the catch-up
+    # its first frame started; only then are the rechecks counted.
+    await wait_until(
+        lambda: not coordinator.stream.running and not coordinator.catch_up.running, 20
+    )
     await hass.async_block_till_done()
     # Refused at the gateway: counted there, before any operation is read.
     checks = simulator.stats.http_unauthorized
@@ -94,10 +99,12 @@ async def test_a_key_refused_over_http_is_checked_again_and_resumes_by_itself(
     now = dt_util.utcnow()
     for number, wait in enumerate(KEY_RECHECK_SECONDS, start=1):
         now += timedelta(seconds=wait + 1)
-        async_fire_time_changed(hass, now)
-        await wait_until(
+        # The next check is armed once the last refusal is in, which is counted
+        # at Blink's gateway a moment earlier: move the clock until it fires.
+        await move_clock_until(
+            hass,
+            now,
             lambda: simulator.stats.http_unauthorized == checks + number,  # noqa: B023
-            20,
         )
         await hass.async_block_till_done()
     assert max(KEY_RECHECK_SECONDS) <= 300
@@ -262,6 +269,25 @@ async def test_an_account_check_that_fails_changes_nothing(
 
     assert init_integration.runtime_data.display_currency == "USD"
     assert state_of(hass, "sensor.satoshi_btc_balance") == "250000"
+
+
+async def test_the_account_is_read_once_at_a_time(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.catch_ups == 1)
+    reads = simulator.stats.http_operations["Account"]
+    simulator.behaviour.http_delay = 0.2
+
+    # The hour, and a payment booked in another display currency, together.
+    coordinator.account_watch.async_check()
+    coordinator.account_watch.async_check()
+    await simulator.wait_for(lambda: simulator.stats.http_operations["Account"] > reads)
+    await asyncio.sleep(0.3)
+
+    assert simulator.stats.http_operations["Account"] == reads + 1
 
 
 async def test_a_catch_up_blink_answers_with_an_error_is_retried(

@@ -81,6 +81,11 @@ class CatchUp:
         self._closed = False
         self.completed = 0
 
+    @property
+    def running(self) -> bool:
+        """Whether a catch-up is under way."""
+        return self._running
+
     async def async_gap(self) -> None:
         """Catch up once the new stream's first frame is in (a gap)."""
         self._armed = True
