@@ -106,11 +106,13 @@ async def test_paid_while_disconnected_is_the_first_status_after_reconnecting(
     await h.wait_for(lambda: statuses == [InvoiceStatus.PENDING])
 
     await simulator.stop(close_code=None)
+    assert h.connection[1:] in ([], [False])  # nothing got through while down
     await simulator.pay_invoice(invoice.payment_hash, payer="blink")
     await simulator.start()
 
     await h.wait_for(lambda: statuses[-1:] == [InvoiceStatus.PAID])
     assert statuses == [InvoiceStatus.PENDING, InvoiceStatus.PAID]
+    assert h.connection == [True, False, True]
 
 
 async def test_an_unknown_hash_goes_to_on_error(

@@ -150,6 +150,10 @@ class BlinkSimulator:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        # No new connection from here on, as a server going down accepts none;
+        # those open end next.
+        for site in list(runner.sites):
+            await site.stop()
         if close_code is None:
             await self.drop_sockets()
         else:
