@@ -210,6 +210,31 @@ async def test_a_twin_check_blink_cannot_answer_is_made_again(
     assert received[0].data["replayed"] is False
 
 
+async def test_a_conversion_is_not_decided_by_a_page_read_before_it(
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    init_integration: MockConfigEntry,
+    received: list[Event],
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
+    simulator.behaviour.answer_delay = 0.3
+    reads = simulator.stats.http_operations["Transactions"]
+    # An anonymous payment: its twin check reads the newest page now...
+    tx = await simulator.receive_intraledger(300, sender_username=None)
+    await simulator.wait_for(
+        lambda: simulator.stats.http_operations["Transactions"] > reads
+    )
+    # ...and a conversion comes before that answer is in.
+    await simulator.transfer(10_000, from_wallet="BTC")
+    await wait_until(
+        lambda: simulator.stats.http_operations["Transactions"] > reads + 1
+    )
+    await asyncio.sleep(0.8)  # both answers in
+
+    assert [e.data["transaction_id"] for e in received] == [tx.id]
+
+
 async def test_transfer_between_own_wallets_fires_nothing(
     hass: HomeAssistant,
     simulator: BlinkSimulator,

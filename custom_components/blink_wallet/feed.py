@@ -167,7 +167,12 @@ class PaymentFeed:
     # --- deciding ----------------------------------------------------------------------
 
     async def _async_check_twins(self) -> None:
-        """Look at the newest transactions: only a twin marks a conversion."""
+        """Look at the newest transactions: only a twin marks a conversion.
+
+        The page tells only about the transactions pushed before it was asked
+        for; one pushed meanwhile waits for the check its own push started.
+        """
+        asked_about = list(self._undecided)
         try:
             page = await self._client.transactions(first=TWIN_CHECK_PAGE_SIZE)
         except BlinkError as err:
@@ -176,10 +181,10 @@ class PaymentFeed:
             return
         if self._closed:
             return
-        undecided = list(self._undecided.values())
-        self._undecided.clear()
-        for tx, account in undecided:
-            self._offer(account, [tx], neighbours=page.transactions, replayed=False)
+        for tx_id in asked_about:
+            if (undecided := self._undecided.pop(tx_id, None)) is not None:
+                tx, account = undecided
+                self._offer(account, [tx], neighbours=page.transactions, replayed=False)
 
     def _retry_twin_check(self) -> None:
         if self._closed or self._twin_retry is not None:

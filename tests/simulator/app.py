@@ -207,6 +207,9 @@ async def _graphql_http(request: web.Request) -> web.StreamResponse:
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [_blink_error(error) for error in result.errors]
+    if core.behaviour.answer_delay > 0:
+        # Read now, answered later: what happens meanwhile is not in the answer.
+        await asyncio.sleep(core.behaviour.answer_delay)
     return web.json_response(response)
 
 

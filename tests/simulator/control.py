@@ -50,6 +50,8 @@ class Behaviour:
     silence_new: bool = False
     frame_hook: FrameHook | None = None
     http_delay: float = 0.0
+    # Seconds between computing an HTTP answer and sending it.
+    answer_delay: float = 0.0
     # HTTP operations (by name) that wait for their event before running: Blink
     # slow on one query while others answer.
     held_operations: dict[str, asyncio.Event] = field(default_factory=dict)
