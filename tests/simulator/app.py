@@ -57,6 +57,9 @@ class Core:
     # `authorizedContexts`); a restarted server starts with none.
     auth_cache: dict[str, Context | None] = field(default_factory=dict)
     ingress: Ingress | None = None
+    # Going down: new sockets are refused with 503, as Blink's ingress answers
+    # while its backend is gone, until the server is started again.
+    stopping: bool = False
 
 
 CORE_KEY = web.AppKey("core", Core)
@@ -222,6 +225,8 @@ async def _graphql_get(request: web.Request) -> web.StreamResponse:
 
 async def _graphql_ws(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE_KEY]
+    if core.stopping:
+        return web.Response(status=503, text="HTTP 503")
     if core.behaviour.handshake_faults:
         status = core.behaviour.handshake_faults.popleft()
         return web.Response(status=status, text=f"HTTP {status}")

@@ -150,10 +150,10 @@ class BlinkSimulator:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
-        # No new connection from here on, as a server going down accepts none;
-        # those open end next.
-        for site in list(runner.sites):
-            await site.stop()
+        # No new socket from here on, as a server going down accepts none;
+        # those open end next. (It keeps listening until cleanup: closing the
+        # listener first races asyncio's accounting of the connections left.)
+        self._core.stopping = True
         if close_code is None:
             await self.drop_sockets()
         else:
@@ -161,6 +161,7 @@ class BlinkSimulator:
         with suppress(TimeoutError):
             await self.wait_for(lambda: not self._core.sessions, 2.0)
         await runner.cleanup()
+        self._core.stopping = False
 
     async def restart(self, *, close_code: int | None = 1001) -> None:
         """Stop and start again on the same port, keeping all state."""
