@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime
+import logging
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
@@ -31,6 +32,10 @@ from custom_components.blink_wallet.coordinator import BlinkWalletCoordinator
 from tests.simulator import TEST_API_KEY, BlinkSimulator
 
 pytest_plugins = ["tests.simulator.fixtures"]
+
+# The harness logs every SQL statement at info; the statistics tests write thousands
+# of rows, and capturing their log took a third of those tests' time.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 ENTRY_ID = "01JBLINKWALLETTESTENTRY000"
 
@@ -123,3 +128,11 @@ async def init_integration(
     if mock_config_entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def coordinator(init_integration: MockConfigEntry) -> BlinkWalletCoordinator:
+    """The set-up entry's coordinator: connected, and its first catch-up done."""
+    coordinator: BlinkWalletCoordinator = init_integration.runtime_data
+    assert coordinator.catch_ups == 1
+    return coordinator

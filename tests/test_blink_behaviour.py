@@ -24,6 +24,7 @@ from custom_components.blink_wallet.const import (
     EVENT_PAYMENT_RECEIVED,
     EVENT_PAYMENT_SENT,
 )
+from custom_components.blink_wallet.coordinator import BlinkWalletCoordinator
 from custom_components.blink_wallet.key_watch import KEY_RECHECK_SECONDS
 from tests.conftest import move_clock_until, state_of, wait_until
 from tests.simulator import BlinkSimulator
@@ -274,10 +275,8 @@ async def test_an_account_check_that_fails_changes_nothing(
 async def test_the_account_is_read_once_at_a_time(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
-    init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
 ) -> None:
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.catch_ups == 1)
     reads = simulator.stats.http_operations["Account"]
     simulator.behaviour.http_delay = 0.2
 
@@ -326,9 +325,8 @@ async def test_a_catch_up_retry_due_at_unload_is_dropped(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
     init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
 ) -> None:
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.catch_ups == 1)
     simulator.fail_http(503)
     coordinator.catch_up.async_request()
     await simulator.wait_for(lambda: not simulator.behaviour.http_faults)

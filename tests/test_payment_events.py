@@ -27,6 +27,7 @@ from custom_components.blink_wallet.const import (
     EVENT_PAYMENT_RECEIVED,
     EVENT_PAYMENT_SENT,
 )
+from custom_components.blink_wallet.coordinator import BlinkWalletCoordinator
 from tests.conftest import state_of, wait_until
 from tests.simulator import BlinkSimulator, ledger
 from tests.simulator.state import InitiationViaLn
@@ -142,12 +143,10 @@ async def test_blink_to_blink_invoice_payment_carries_its_payment_hash(
 async def test_a_payment_is_one_state_write_per_entity_it_concerns(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
-    init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
     received: list[Event],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
     await hass.async_block_till_done()
     writes: Counter[str] = Counter()
     write = Entity.async_write_ha_state
@@ -188,15 +187,13 @@ async def test_payment_from_another_blink_user_fires(
 async def test_a_twin_check_blink_cannot_answer_is_made_again(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
-    init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
     received: list[Event],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Half a minute in production; moving the clock that far would also time out
     # the socket's ping, and the catch-up after it would decide instead.
     monkeypatch.setattr(feed_module, "TWIN_CHECK_RETRY_SECONDS", 0.3)
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
     asked = simulator.stats.http_operations["Transactions"]
     simulator.fail_http(503)
     await simulator.receive_intraledger(300, sender_username=None)
@@ -213,11 +210,9 @@ async def test_a_twin_check_blink_cannot_answer_is_made_again(
 async def test_a_conversion_is_not_decided_by_a_page_read_before_it(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
-    init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
     received: list[Event],
 ) -> None:
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.connected and coordinator.catch_ups == 1)
     simulator.behaviour.answer_delay = 0.3
     reads = simulator.stats.http_operations["Transactions"]
     # An anonymous payment: its twin check reads the newest page now...
@@ -367,11 +362,9 @@ async def test_payment_during_a_socket_drop_is_replayed_once(
 async def test_a_gap_during_a_catch_up_gets_a_catch_up_of_its_own(
     hass: HomeAssistant,
     simulator: BlinkSimulator,
-    init_integration: MockConfigEntry,
+    coordinator: BlinkWalletCoordinator,
     received: list[Event],
 ) -> None:
-    coordinator = init_integration.runtime_data
-    await wait_until(lambda: coordinator.catch_ups == 1)
     # Gap 1: its catch-up reads the history, then Blink is slow with the rest.
     slow = simulator.hold_http("PendingIncomingTransactions")
     asked = simulator.stats.http_operations["PendingIncomingTransactions"]

@@ -156,7 +156,7 @@ async def test_history_is_imported_hour_by_hour(
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    history = simulator.seed_history(count=300, days=120, seed=3)
+    history = simulator.seed_history(count=300, days=30, seed=3)
     btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
     usd_id = statistic_id(simulator.account.id, WalletCurrency.USD)
 
@@ -164,7 +164,7 @@ async def test_history_is_imported_hour_by_hour(
     usd_rows = await _rows(hass, usd_id)
 
     expected_btc = _expected_hourly(history, "BTC")
-    assert len(expected_btc) > 24 * 100
+    assert len(expected_btc) > 24 * 25
     _assert_series(_shown(btc_rows), _rounded(expected_btc))
     # Stablesats statistics are in dollars; the history is in cents.
     _assert_series(
@@ -179,7 +179,7 @@ async def test_second_setup_imports_nothing_new(
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    simulator.seed_history(count=600, days=60, seed=4)
+    simulator.seed_history(count=600, days=15, seed=4)
     btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
     first = await _set_up_and_import(hass, mock_config_entry, btc_id)
     await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)

@@ -651,6 +651,7 @@ class BlinkWebSocket:
                 conn.send({"type": "pong"})
             case "pong":
                 conn.pong_deadline = None
+                conn.wake.set()  # the next ping's time replaces the pong's deadline
             case "connection_ack":
                 LOGGER.debug("Ignoring a repeated connection_ack")
             case _:
