@@ -179,7 +179,7 @@ async def test_second_setup_imports_nothing_new(
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    simulator.seed_history(count=600, days=15, seed=4)
+    simulator.seed_history(count=600, days=60, seed=4)
     btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
     first = await _set_up_and_import(hass, mock_config_entry, btc_id)
     await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)
