@@ -329,10 +329,14 @@ async def test_a_catch_up_retry_due_at_unload_is_dropped(
 ) -> None:
     simulator.fail_http(503)
     coordinator.catch_up.async_request()
-    await simulator.wait_for(lambda: not simulator.behaviour.http_faults)
-    await hass.async_block_till_done()
-    await hass.config_entries.async_unload(init_integration.entry_id)
+    await wait_until(lambda: coordinator.catch_up.retrying)
     requests = simulator.stats.http_requests
+    # Asked for meanwhile: the retry due reads everything this one would.
+    coordinator.catch_up.async_request()
+    await hass.async_block_till_done()
+    assert simulator.stats.http_requests == requests
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    assert not coordinator.catch_up.retrying
 
     for _ in range(20):
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))

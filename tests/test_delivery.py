@@ -1,7 +1,6 @@
 """The delivery state: its store, its bound, and which transactions are events."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -13,7 +12,6 @@ from custom_components.blink_wallet.api import (
     Transaction,
     TxDirection,
     TxStatus,
-    WalletCurrency,
 )
 from custom_components.blink_wallet.delivery import (
     CATCH_UP_OVERLAP,
@@ -26,29 +24,13 @@ from custom_components.blink_wallet.payments import (
     is_fee_reimbursement,
     is_own_transfer,
 )
+from tests.api.payloads import make_transaction
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator
 
 
 def _tx(tx_id: str, **changes: Any) -> Transaction:
-    fields: dict[str, Any] = {
-        "id": tx_id,
-        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
-        "direction": TxDirection.RECEIVE,
-        "status": TxStatus.SUCCESS,
-        "memo": None,
-        "settlement_amount": 100,
-        "settlement_currency": WalletCurrency.BTC,
-        "settlement_fee": 0,
-        "settlement_display_amount": Decimal("0.10"),
-        "settlement_display_currency": "USD",
-        "settlement": "lightning",
-        "payment_hash": None,
-        "tx_hash": None,
-        "counterparty_wallet_id": None,
-        "external_id": None,
-    }
-    return Transaction(**(fields | changes))
+    return make_transaction(tx_id, **changes)
 
 
 async def test_state_of_an_older_minor_version_is_migrated(
@@ -120,6 +102,30 @@ async def test_offers_fire_once_in_order_after_start(hass: HomeAssistant) -> Non
     await wait_until(lambda: fired == ["a", "b"])
     delivery.async_offer([Offer(later, PaymentEventType.RECEIVED, replayed=True)])
     assert fired == ["a", "b"]
+    cancel()
+    await delivery.async_flush_to_disk()
+
+
+async def test_pushed_and_read_in_the_same_second_fire_in_blinks_order(
+    hass: HomeAssistant,
+) -> None:
+    """Pushed: dated by arrival (01.7 s); read over HTTP: whole seconds (01 s)."""
+    fired: list[str] = []
+    delivery = PaymentDelivery(hass, "entry", lambda o: fired.append(o.transaction.id))
+    second = datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC)
+    pushed = _tx("695f0b51aaaaaaaaaa000005", created_at=second + timedelta(seconds=0.7))
+    read = _tx("695f0b51aaaaaaaaaa000006", created_at=second)
+
+    delivery.async_offer(
+        [
+            Offer(pushed, PaymentEventType.RECEIVED, replayed=False),
+            Offer(read, PaymentEventType.RECEIVED, replayed=True),
+        ]
+    )
+    cancel = delivery.async_start()
+    await wait_until(lambda: len(fired) == 2)
+
+    assert fired == [pushed.id, read.id]
     cancel()
     await delivery.async_flush_to_disk()
 

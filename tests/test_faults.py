@@ -150,8 +150,10 @@ async def test_crash_before_persisting_repeats_an_event_flagged_replayed(
     hass_storage.update(before_crash)  # the write after firing never happened
 
     assert await hass.config_entries.async_setup(run.entry.entry_id)
-    await run.settle()
-    await asyncio.sleep(0.2)
+    await run.settle()  # at once: the payment fired before the crash
+    # The catch-up every start runs finds the payment again.
+    await wait_until(lambda: run.entry.runtime_data.catch_ups > 0)
+    await hass.async_block_till_done()
 
     assert [e.data["replayed"] for e in run.received] == [False, True]
     assert len({e.data["transaction_id"] for e in run.received}) == 1

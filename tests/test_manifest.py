@@ -65,12 +65,13 @@ async def test_home_assistant_loads_the_manifest(hass: HomeAssistant) -> None:
     assert integration.config_flow
     assert integration.integration_type == "service"
     assert integration.iot_class == "cloud_push"
-    # Pinned, sorted, and each also in requirements_test.txt at the same version.
-    assert integration.requirements == ["segno==1.6.6"]
+    # Pinned, sorted, and each also in both test requirements at the same version.
+    assert integration.requirements == ["msgspec==0.23.0", "segno==1.6.6"]
     assert integration.requirements == sorted(integration.requirements)
-    pinned = (REPO / "requirements_test.txt").read_text()
-    for requirement in integration.requirements:
-        assert requirement in pinned.splitlines()
+    for requirements in ("requirements_test.txt", "requirements_oldest.txt"):
+        pinned = (REPO / requirements).read_text().splitlines()
+        for requirement in integration.requirements:
+            assert requirement in pinned, (requirement, requirements)
     # The loader blocks a custom integration without a valid version; hold it to semver.
     assert integration.version is not None
     assert AwesomeVersion(integration.version).strategy is AwesomeVersionStrategy.SEMVER

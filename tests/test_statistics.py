@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.recorder.core import Recorder
@@ -23,14 +22,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.blink_wallet import balance_history
 from custom_components.blink_wallet.api import (
-    Transaction as ApiTransaction,
-    TxDirection,
-    TxStatus,
     WalletCurrency,
 )
 from custom_components.blink_wallet.balance_history import STATISTICS_DELAY_SECONDS
 from custom_components.blink_wallet.const import EVENT_PAYMENT_RECEIVED
 from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
+from tests.api.payloads import make_transaction
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator, Transaction
 
@@ -306,24 +303,7 @@ async def test_transactions_are_kept_only_as_long_as_the_hours_need_them(
 def test_hourly_balances_are_time_weighted() -> None:
     """A step from 100 to 160 halfway through the hour averages 130."""
     hour = datetime(2026, 1, 1, 10, tzinfo=UTC)
-    payment = ApiTransaction(
-        id="t1",
-        created_at=hour + HOUR / 2,
-        direction=TxDirection.RECEIVE,
-        status=TxStatus.SUCCESS,
-        memo=None,
-        settlement_amount=60,
-        settlement_currency=WalletCurrency.BTC,
-        settlement_fee=0,
-        settlement_display_amount=Decimal("0.06"),
-        settlement_display_currency="USD",
-        settlement="lightning",
-        payment_hash=None,
-        tx_hash=None,
-        counterparty_wallet_id=None,
-        counterparty_username=None,
-        external_id=None,
-    )
+    payment = make_transaction("t1", created_at=hour + HOUR / 2, settlement_amount=60)
 
     hours = hourly_balances(160, [payment], hour, hour + 2 * HOUR)
 

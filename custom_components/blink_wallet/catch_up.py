@@ -82,6 +82,11 @@ class CatchUp:
         self.completed = 0
 
     @property
+    def retrying(self) -> bool:
+        """Whether a failed catch-up waits to be run again."""
+        return self._retry is not None
+
+    @property
     def running(self) -> bool:
         """Whether a catch-up is under way."""
         return self._running

@@ -23,7 +23,6 @@ from .api import (
     Currency,
     MyUpdate,
     PaymentUpdate,
-    PriceUpdate,
     RealtimePrice,
 )
 from .availability import Availability
@@ -233,7 +232,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
             return
         self.catch_up.async_streaming()
         match update.update:
-            case PriceUpdate(price=price):
+            case RealtimePrice() as price:
                 self._on_price(price)
             case PaymentUpdate(transaction=tx):
                 self.history.async_seen([tx])
@@ -256,7 +255,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         the account of a socket from its connect), so HTTP's stays.
         """
         self._balances_at = self.hass.loop.time()
-        account = replace(pushed, display_currency=self.data.account.display_currency)
+        account = pushed.with_display_currency(self.data.account.display_currency)
         if account != self.data.account:
             self.async_set_updated_data(replace(self.data, account=account))
 
@@ -270,7 +269,7 @@ class BlinkWalletCoordinator(DataUpdateCoordinator[WalletState]):
         account = self.data.account
         if currency != account.display_currency:
             self.async_set_updated_data(
-                replace(self.data, account=replace(account, display_currency=currency))
+                replace(self.data, account=account.with_display_currency(currency))
             )
         if self._price_currency in (None, self.display_currency) or self._closing:
             return

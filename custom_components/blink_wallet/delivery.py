@@ -96,9 +96,15 @@ class Offer:
 type Fire = Callable[[Offer], None]
 
 
-def _order(offer: Offer) -> tuple[datetime, str]:
-    """`createdAt` order; Blink's ids (ObjectIds) break ties within a second."""
-    return offer.transaction.created_at, offer.transaction.id
+def _order(offer: Offer) -> tuple[int, str]:
+    """Blink's order: the second of `createdAt`, then the ids (ObjectIds).
+
+    Over HTTP `createdAt` is whole seconds; a pushed transaction is dated by its
+    arrival, to the microsecond. Compared finer than the second, a payment read over
+    HTTP would pass one pushed just before it in the same second; within a second
+    Blink's ids count up in creation order.
+    """
+    return int(offer.transaction.created_at.timestamp()), offer.transaction.id
 
 
 class PaymentDelivery:

@@ -1,11 +1,11 @@
 """Diagnostics: what a maintainer needs to see, with the key and ids redacted."""
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
+from msgspec.structs import asdict
 
 from .coordinator import BlinkWalletConfigEntry
 

@@ -12,7 +12,6 @@ from custom_components.blink_wallet.api import (
     BlinkWebSocket,
     MyUpdate,
     PaymentUpdate,
-    PriceUpdate,
     RealtimePrice,
     Subscription,
 )
@@ -88,8 +87,8 @@ class Harness:
         return [u.update for u in self.updates if isinstance(u.update, PaymentUpdate)]
 
     @property
-    def price_updates(self) -> list[PriceUpdate]:
-        return [u.update for u in self.updates if isinstance(u.update, PriceUpdate)]
+    def price_updates(self) -> list[RealtimePrice]:
+        return [u.update for u in self.updates if isinstance(u.update, RealtimePrice)]
 
     def start(self) -> asyncio.Task[None]:
         self.task = asyncio.get_running_loop().create_task(self.ws.run())

@@ -1,6 +1,17 @@
 """Payloads shaped as Blink sends them, for model and socket tests."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+
+from custom_components.blink_wallet.api import (
+    Transaction,
+    TxDirection,
+    TxStatus,
+    WalletCurrency,
+)
+from custom_components.blink_wallet.api.decoding import convert
+from custom_components.blink_wallet.api.models import Via
 
 PAYMENT_HASH = "a" * 64
 TX_HASH = "b" * 64
@@ -69,3 +80,62 @@ def me(
             ],
         },
     }
+
+
+def parsed[T](type_: type[T], payload: object) -> T:
+    """Build a model from a payload the way the client does."""
+    return convert(payload, type_, type_.__name__)
+
+
+_VIA = {"lightning": "Ln", "onchain": "OnChain", "intraledger": "IntraLedger"}
+
+
+def make_transaction(
+    tx_id: str,
+    *,
+    created_at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    direction: TxDirection = TxDirection.RECEIVE,
+    status: TxStatus = TxStatus.SUCCESS,
+    memo: str | None = None,
+    settlement_amount: int = 100,
+    settlement_currency: WalletCurrency = WalletCurrency.BTC,
+    settlement_fee: int = 0,
+    settlement_display_amount: Decimal = Decimal("0.10"),
+    settlement: str = "lightning",
+    initiation: str | None = None,
+    payment_hash: str | None = None,
+    tx_hash: str | None = None,
+    counterparty_wallet_id: str | None = None,
+    counterparty_username: str | None = None,
+    external_id: str | None = None,
+) -> Transaction:
+    """A transaction by what the integration reads of it.
+
+    Initiated over Lightning when it has a payment hash, intra-ledger otherwise,
+    unless `initiation` says (over Lightning, with a hash of zeros if none is given).
+    """
+    initiation = initiation or ("lightning" if payment_hash else "intraledger")
+    if initiation == "lightning" and payment_hash is None:
+        payment_hash = "0" * 64  # Blink always has one there
+    return Transaction(
+        id=tx_id,
+        created=created_at.timestamp(),
+        direction=direction,
+        status=status,
+        memo=memo,
+        settlement_amount=settlement_amount,
+        settlement_currency=settlement_currency,
+        settlement_fee=settlement_fee,
+        display_amount=str(settlement_display_amount),
+        settlement_display_currency="USD",
+        external_id=external_id,
+        settlement_via=Via(
+            typename="SettlementVia" + _VIA[settlement],
+            transaction_hash=tx_hash,
+            counter_party_wallet_id=counterparty_wallet_id,
+            counter_party_username=counterparty_username,
+        ),
+        initiation_via=Via(
+            typename="InitiationVia" + _VIA[initiation], payment_hash=payment_hash
+        ),
+    )

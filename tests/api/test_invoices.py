@@ -403,4 +403,6 @@ async def test_a_fee_in_the_usd_wallet_is_not_in_sats(
     ]
 
     assert tx.settlement_currency is WalletCurrency.USD
-    assert PaymentResult(PaymentSendResult.SUCCESS, tx).fee_sats is None
+    assert (
+        PaymentResult(status=PaymentSendResult.SUCCESS, transaction=tx).fee_sats is None
+    )

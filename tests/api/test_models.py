@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 import logging
+import time
 from typing import Any
 
+import msgspec
 import pytest
 
 from custom_components.blink_wallet.api import (
@@ -12,10 +14,13 @@ from custom_components.blink_wallet.api import (
     BlinkModelError,
     BlinkProtocolError,
     Currency,
+    IntraLedgerUpdate,
+    LnUpdate,
     MyUpdate,
+    OnChainUpdate,
     PaymentKind,
     PaymentUpdate,
-    PriceUpdate,
+    PushedTransaction,
     RealtimePrice,
     Transaction,
     TransactionPage,
@@ -23,45 +28,49 @@ from custom_components.blink_wallet.api import (
     TxStatus,
     WalletCurrency,
 )
+from custom_components.blink_wallet.api.models import NO_TRANSACTIONS, Price, Via
 
-from .payloads import PAYMENT_HASH, TX_HASH, me, realtime_price, transaction
-
-# When a pushed update arrived: the date of the payments it carries.
-ARRIVED = datetime(2026, 12, 3, 12, 0, 1, tzinfo=UTC)
+from .payloads import PAYMENT_HASH, TX_HASH, me, parsed, realtime_price, transaction
 
 
 def my_update(payload: object) -> MyUpdate:
-    """Read a `myUpdates` payload as the socket does, arrived at ARRIVED."""
-    return MyUpdate.from_payload(payload, received_at=ARRIVED)
+    """Read a `myUpdates` payload as the socket does."""
+    return parsed(MyUpdate, payload)
 
 
 def test_lightning_receipt_is_read_in_full() -> None:
-    tx = Transaction.from_payload(transaction())
+    tx = parsed(Transaction, transaction())
 
     assert tx == Transaction(
         id="tx-1",
-        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        created=1_735_689_600,
         direction=TxDirection.RECEIVE,
         status=TxStatus.SUCCESS,
         memo="coffee",
         settlement_amount=1000,
         settlement_currency=WalletCurrency.BTC,
         settlement_fee=0,
-        settlement_display_amount=Decimal("0.95"),
+        display_amount="0.95",
         settlement_display_currency="USD",
-        settlement="lightning",
-        payment_hash=PAYMENT_HASH,
-        tx_hash=None,
-        counterparty_wallet_id=None,
         external_id=None,
-        initiation="lightning",
+        settlement_via=Via(typename="SettlementViaLn"),
+        initiation_via=Via(typename="InitiationViaLn", payment_hash=PAYMENT_HASH),
     )
+    assert tx.created_at == datetime(2025, 1, 1, tzinfo=UTC)
     assert tx.created_at.tzinfo is UTC
     assert tx.direction == "RECEIVE"
+    assert tx.settlement_display_amount == Decimal("0.95")
+    assert (tx.settlement, tx.initiation) == ("lightning", "lightning")
+    assert (tx.payment_hash, tx.tx_hash, tx.counterparty_wallet_id) == (
+        PAYMENT_HASH,
+        None,
+        None,
+    )
 
 
 def test_onchain_receipt_carries_its_tx_hash() -> None:
-    tx = Transaction.from_payload(
+    tx = parsed(
+        Transaction,
         transaction(
             status="PENDING",
             settlementVia={
@@ -69,7 +78,7 @@ def test_onchain_receipt_carries_its_tx_hash() -> None:
                 "transactionHash": TX_HASH,
             },
             initiationVia={"__typename": "InitiationViaOnChain", "address": "bc1q"},
-        )
+        ),
     )
 
     assert tx.settlement == "onchain"
@@ -79,14 +88,15 @@ def test_onchain_receipt_carries_its_tx_hash() -> None:
 
 
 def test_blink_to_blink_invoice_payment_settles_intraledger_with_its_hash() -> None:
-    tx = Transaction.from_payload(
+    tx = parsed(
+        Transaction,
         transaction(
             settlementVia={
                 "__typename": "SettlementViaIntraLedger",
                 "counterPartyWalletId": "wallet-other",
                 "counterPartyUsername": "hal",
             }
-        )
+        ),
     )
 
     assert tx.settlement == "intraledger"
@@ -96,7 +106,8 @@ def test_blink_to_blink_invoice_payment_settles_intraledger_with_its_hash() -> N
 
 
 def test_signed_display_amount_of_a_send_is_an_exact_decimal() -> None:
-    tx = Transaction.from_payload(
+    tx = parsed(
+        Transaction,
         transaction(
             direction="SEND",
             settlementAmount=-1010,
@@ -104,7 +115,7 @@ def test_signed_display_amount_of_a_send_is_an_exact_decimal() -> None:
             settlementDisplayAmount="-0.9595",
             memo=None,
             externalId="order-7",
-        )
+        ),
     )
 
     assert tx.settlement_display_amount == Decimal("-0.9595")
@@ -134,7 +145,7 @@ def test_missing_required_transaction_field_raises_model_error(field: str) -> No
     del payload[field]
 
     with pytest.raises(BlinkModelError, match=field):
-        Transaction.from_payload(payload)
+        parsed(Transaction, payload)
 
 
 @pytest.mark.parametrize(
@@ -160,40 +171,41 @@ def test_missing_required_transaction_field_raises_model_error(field: str) -> No
 )
 def test_mistyped_transaction_field_raises_model_error(field: str, value: Any) -> None:
     with pytest.raises(BlinkModelError):
-        Transaction.from_payload(transaction(**{field: value}))
+        parsed(Transaction, transaction(**{field: value}))
 
 
 def test_model_error_is_a_protocol_error_never_a_key_error() -> None:
     with pytest.raises(BlinkProtocolError):
-        Transaction.from_payload({})
+        parsed(Transaction, {})
     with pytest.raises(BlinkModelError):
-        Transaction.from_payload(None)
+        parsed(Transaction, None)
 
 
 def test_unknown_fields_and_settlement_types_are_tolerated(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    tx = Transaction.from_payload(
+    tx = parsed(
+        Transaction,
         transaction(
             settlementPrice={"base": 1, "offset": 0},
             settlementVia={"__typename": "SettlementViaTeleport", "preImage": "x"},
-        )
+        ),
     )
 
     assert tx.settlement == "teleport"
-    assert "settlementPrice" in caplog.text
-    assert "SettlementViaTeleport" in caplog.text
+    assert tx.tx_hash is None
+    assert not caplog.records
 
 
 def test_integer_display_amount_is_accepted() -> None:
-    tx = Transaction.from_payload(transaction(settlementDisplayAmount=3))
+    tx = parsed(Transaction, transaction(settlementDisplayAmount=3))
 
     assert tx.settlement_display_amount == Decimal(3)
 
 
 def test_account_exposes_its_wallets_by_currency() -> None:
-    account = Account.from_payload(me())
+    account = parsed(Account, me())
 
     assert account.id == "account-1"
     assert account.username == "satoshi"
@@ -213,7 +225,7 @@ def test_account_ignores_a_wallet_of_an_unknown_currency() -> None:
     )
     payload["defaultAccount"]["wallets"].pop(1)
 
-    account = Account.from_payload(payload)
+    account = parsed(Account, payload)
 
     assert [w.id for w in account.wallets] == ["wallet-btc"]
     assert account.usd_wallet is None
@@ -231,26 +243,30 @@ def test_account_ignores_a_wallet_of_an_unknown_currency() -> None:
 )
 def test_broken_account_raises_model_error(broken: dict[str, Any]) -> None:
     with pytest.raises(BlinkModelError):
-        Account.from_payload(broken)
+        parsed(Account, broken)
 
 
 def test_currency_is_read() -> None:
-    currency = Currency.from_payload(
-        {"id": "JPY", "symbol": "¥", "name": "Yen", "flag": "🇯🇵", "fractionDigits": 0}
+    currency = parsed(
+        Currency,
+        {"id": "JPY", "symbol": "¥", "name": "Yen", "flag": "🇯🇵", "fractionDigits": 0},
     )
 
-    assert currency == Currency("JPY", "¥", "Yen", "🇯🇵", 0)
+    assert currency == Currency(
+        id="JPY", symbol="¥", name="Yen", flag="🇯🇵", fraction_digits=0
+    )
 
 
 def test_transaction_page_reads_edges_and_page_info() -> None:
-    page = TransactionPage.from_payload(
+    page = parsed(
+        TransactionPage,
         {
             "edges": [
                 {"cursor": "tx-2", "node": transaction(id="tx-2")},
                 {"cursor": "tx-1", "node": transaction(id="tx-1")},
             ],
             "pageInfo": {"hasNextPage": True, "endCursor": "tx-1"},
-        }
+        },
     )
 
     assert [tx.id for tx in page.transactions] == ["tx-2", "tx-1"]
@@ -259,11 +275,11 @@ def test_transaction_page_reads_edges_and_page_info() -> None:
 
 
 def test_absent_transaction_connection_is_an_empty_page() -> None:
-    assert TransactionPage.from_payload(None) == TransactionPage((), False, None)
-    page = TransactionPage.from_payload(
-        {"edges": None, "pageInfo": {"hasNextPage": False, "endCursor": None}}
-    )
+    assert NO_TRANSACTIONS.transactions == ()
+    assert not NO_TRANSACTIONS.has_next_page
+    page = parsed(TransactionPage, {"edges": [], "pageInfo": {"hasNextPage": False}})
     assert page.transactions == ()
+    assert page.end_cursor is None
 
 
 @pytest.mark.parametrize(
@@ -277,12 +293,12 @@ def test_absent_transaction_connection_is_an_empty_page() -> None:
 )
 def test_broken_transaction_page_raises_model_error(broken: dict[str, Any]) -> None:
     with pytest.raises(BlinkModelError):
-        TransactionPage.from_payload(broken)
+        parsed(TransactionPage, broken)
 
 
 def test_realtime_price_reads_offsets_from_the_payload() -> None:
-    price = RealtimePrice.from_payload(
-        realtime_price(currency="EUR", btc=(874, 1), usd=(92, 2))
+    price = parsed(
+        RealtimePrice, realtime_price(currency="EUR", btc=(874, 1), usd=(92, 2))
     )
 
     assert price.denominator_currency == "EUR"
@@ -296,7 +312,7 @@ def test_realtime_price_falls_back_to_the_deprecated_currency_field() -> None:
     del payload["denominatorCurrencyDetails"]
     payload["denominatorCurrency"] = "CHF"
 
-    assert RealtimePrice.from_payload(payload).denominator_currency == "CHF"
+    assert parsed(RealtimePrice, payload).denominator_currency == "CHF"
 
 
 @pytest.mark.parametrize(
@@ -315,7 +331,7 @@ def test_broken_realtime_price_raises_model_error(broken: dict[str, Any]) -> Non
     payload.update(broken)
 
     with pytest.raises(BlinkModelError):
-        RealtimePrice.from_payload(payload)
+        parsed(RealtimePrice, payload)
 
 
 def test_my_update_with_a_price() -> None:
@@ -327,8 +343,8 @@ def test_my_update_with_a_price() -> None:
         }
     )
 
-    assert isinstance(update.update, PriceUpdate)
-    assert update.update.price.btc_sat_price == Decimal("0.095")
+    assert isinstance(update.update, RealtimePrice)
+    assert update.update.btc_sat_price == Decimal("0.095")
     assert update.account is None
 
 
@@ -345,26 +361,33 @@ def test_my_update_with_a_lightning_payment_and_the_balances_after_it() -> None:
         }
     )
 
-    assert update.update == PaymentUpdate(
-        kind=PaymentKind.LN,
-        notification_type=None,
-        ln_status="PAID",
-        transaction=Transaction.from_payload(transaction(), received_at=ARRIVED),
-    )
+    assert isinstance(update.update, LnUpdate)
+    assert update.update.kind is PaymentKind.LN
+    assert update.update.status == "PAID"
+    assert update.update.transaction.id == "tx-1"
+    assert update.update.transaction.payment_hash == PAYMENT_HASH
     assert update.account is not None
     assert update.account.btc_wallet is not None
     assert update.account.btc_wallet.balance == 6000
 
 
 @pytest.mark.parametrize(
-    ("typename", "kind", "notification"),
+    ("typename", "member", "kind", "notification"),
     [
-        ("OnChainUpdate", PaymentKind.ONCHAIN, "OnchainReceiptPending"),
-        ("IntraLedgerUpdate", PaymentKind.INTRALEDGER, "IntraLedgerReceipt"),
+        ("OnChainUpdate", OnChainUpdate, PaymentKind.ONCHAIN, "OnchainReceiptPending"),
+        (
+            "IntraLedgerUpdate",
+            IntraLedgerUpdate,
+            PaymentKind.INTRALEDGER,
+            "IntraLedgerReceipt",
+        ),
     ],
 )
 def test_my_update_with_other_payments(
-    typename: str, kind: PaymentKind, notification: str
+    typename: str,
+    member: type[OnChainUpdate | IntraLedgerUpdate],
+    kind: PaymentKind,
+    notification: str,
 ) -> None:
     update = my_update(
         {
@@ -376,24 +399,33 @@ def test_my_update_with_other_payments(
         }
     )
 
-    assert isinstance(update.update, PaymentUpdate)
+    assert isinstance(update.update, member)
     assert update.update.kind is kind
     assert update.update.kind == kind.value
-    assert update.update.notification_type == notification
-    assert update.update.ln_status is None
+    assert update.update.tx_notification_type == notification
 
 
 @pytest.mark.parametrize(
-    "member",
+    ("member", "read"),
     [
-        None,
-        {"__typename": "Price"},
-        {"__typename": "Price", "base": 95, "offset": 3, "currencyUnit": "USDCENT"},
-        {"__typename": "HandleUpdate", "handle": "x"},
+        (None, None),
+        ({"__typename": "Price"}, Price()),
+        (
+            {"__typename": "Price", "base": 95, "offset": 3, "currencyUnit": "USDCENT"},
+            Price(),
+        ),
+        ({"__typename": "HandleUpdate", "handle": "x"}, None),
     ],
 )
-def test_my_update_members_this_client_does_not_use_are_none(member: Any) -> None:
-    assert my_update({"errors": [], "update": member}).update is None
+def test_my_update_members_this_client_does_not_use_are_read_as_nothing(
+    member: Any, read: Price | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    update = my_update({"errors": [], "me": me(), "update": member})
+
+    assert update.update == read
+    assert update.account == parsed(Account, me())
+    assert ("HandleUpdate" in caplog.text) is (read is None and member is not None)
 
 
 def test_a_malformed_account_beside_a_payment_does_not_lose_the_payment() -> None:
@@ -442,6 +474,7 @@ _PUSHED_CREATED_AT: list[object] = [
 
 @pytest.mark.parametrize("created_at", _PUSHED_CREATED_AT)
 def test_a_pushed_payment_is_dated_by_its_arrival(created_at: object) -> None:
+    before = time.time()
     pushed = transaction()
     pushed["createdAt"] = created_at
     if created_at is None:
@@ -460,20 +493,37 @@ def test_a_pushed_payment_is_dated_by_its_arrival(created_at: object) -> None:
     )
 
     assert isinstance(update.update, PaymentUpdate)
-    assert update.update.transaction.created_at == ARRIVED
+    assert isinstance(update.update.transaction, PushedTransaction)
+    arrived = update.update.transaction.created_at
+    assert before <= arrived.timestamp() <= time.time()
+    assert arrived.tzinfo is UTC
     assert update.update.transaction.id == transaction()["id"]
+
+
+def test_a_pushed_payment_decodes_straight_from_the_frame_blink_sends() -> None:
+    """The bytes real Blink pushes (what-blink-sends 1), through msgspec's decoder."""
+    pushed = transaction()
+    pushed["createdAt"] = _PUSHED_CREATED_AT[0]
+    frame = msgspec.json.encode(
+        {"update": {"__typename": "LnUpdate", "status": "PAID", "transaction": pushed}}
+    )
+
+    update = msgspec.json.decode(frame, type=MyUpdate)
+
+    assert isinstance(update.update, LnUpdate)
+    assert update.update.transaction.settlement_amount == 1000
 
 
 def test_over_http_an_unusable_created_at_is_still_an_error() -> None:
     broken = transaction()
     broken["createdAt"] = _PUSHED_CREATED_AT[0]
 
-    with pytest.raises(BlinkModelError, match=r"Transaction\.createdAt"):
-        Transaction.from_payload(broken)
+    with pytest.raises(BlinkModelError, match=r"createdAt"):
+        parsed(Transaction, broken)
 
 
 def test_models_are_frozen() -> None:
-    tx = Transaction.from_payload(transaction())
+    tx = parsed(Transaction, transaction())
 
     with pytest.raises(AttributeError):
         tx.id = "other"  # type: ignore[misc]

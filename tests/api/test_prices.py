@@ -7,13 +7,13 @@ import pytest
 
 from custom_components.blink_wallet.api import RealtimePrice, btc_price
 
-from .payloads import realtime_price
+from .payloads import parsed, realtime_price
 
 SAFE_INT = 2**53 - 1
 
 
 def price(base: int, offset: int) -> RealtimePrice:
-    return RealtimePrice.from_payload(realtime_price(btc=(base, offset)))
+    return parsed(RealtimePrice, realtime_price(btc=(base, offset)))
 
 
 def test_worked_example_of_blink_api_md() -> None:
@@ -46,7 +46,7 @@ def test_btc_price_in_major_units(
 
 
 def test_usd_cent_price_reads_its_own_offset() -> None:
-    payload = RealtimePrice.from_payload(realtime_price(usd=(920_000, 6)))
+    payload = parsed(RealtimePrice, realtime_price(usd=(920_000, 6)))
 
     assert payload.usd_cent_price == Decimal("0.92")
 

@@ -10,7 +10,13 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.blink_wallet.api import BlinkClient, BlinkWebSocket
+from custom_components.blink_wallet.api import (
+    BlinkClient,
+    BlinkModelError,
+    BlinkWebSocket,
+    MyUpdate,
+)
+from custom_components.blink_wallet.api.models import SubscriptionData
 from tests.simulator import TEST_API_KEY, BlinkSimulator
 
 from .conftest import serve
@@ -94,7 +100,7 @@ async def test_an_oversized_frame_replaces_the_socket(
 async def test_data_with_errors_is_still_delivered(
     simulator: BlinkSimulator, harness: Build
 ) -> None:
-    got: list[dict[str, Any]] = []
+    got: list[SubscriptionData | BlinkModelError] = []
     h = harness()
     h.my_updates()
     h.start()
@@ -111,7 +117,7 @@ async def test_data_with_errors_is_still_delivered(
     await simulator.send_raw(
         json.dumps({"id": live_id, "type": "next", "payload": partial})
     )
-    await h.wait_for(lambda: {"myUpdates": {"errors": []}} in got)
+    await h.wait_for(lambda: SubscriptionData(my_updates=MyUpdate()) in got)
 
 
 async def test_error_frame_saying_unauthenticated_checks_the_key(
@@ -138,7 +144,7 @@ async def test_cancelled_while_its_key_is_checked(
     subscription = h.my_updates()
     h.start()
     await h.streaming()
-    simulator.behaviour.http_delay = 0.2
+    answer = simulator.hold_http("Scopes")
     live_id = next(iter(simulator.sessions[0].subscriptions))
     refusal = {"errors": [{"message": "Not Authenticated for subscription"}]}
 
@@ -147,8 +153,11 @@ async def test_cancelled_while_its_key_is_checked(
     )
     await simulator.wait_for(lambda: simulator.stats.http_requests == 1)
     subscription.cancel()
+    answer.set()  # the key is fine: the refusal spoilt this socket...
     await asyncio.sleep(0.3)
 
+    # ...for a subscription no longer wanted: the socket stays.
+    assert simulator.stats.ws_connections == 1
     assert simulator.stats.subscriptions["myUpdates"] == 1
     assert h.ws.connected
 

@@ -17,6 +17,7 @@ from ._errors import (
     says_unauthenticated,
 )
 from .const import LOGGER, PRODUCTION_API_URL
+from .decoding import convert
 from .exceptions import (
     BlinkAuthError,
     BlinkConnectionError,
@@ -27,16 +28,17 @@ from .exceptions import (
     BlinkRateLimitError,
 )
 from .models import (
+    NO_TRANSACTIONS,
     Account,
     Currency,
     Invoice,
     InvoiceStatus,
+    InvoiceStatusUpdate,
     PaymentResult,
     PaymentSendResult,
     RealtimePrice,
     Transaction,
     TransactionPage,
-    invoice_status,
 )
 from .queries import (
     ACCOUNT_QUERY,
@@ -166,7 +168,7 @@ class BlinkClient:
 
     async def account(self) -> Account:
         """Return the default account with its wallets and balances."""
-        return Account.from_payload(await self._me(ACCOUNT_QUERY, "Account"))
+        return convert(await self._me(ACCOUNT_QUERY, "Account"), Account, "me")
 
     async def transactions(
         self, *, first: int = 50, after: str | None = None
@@ -176,7 +178,10 @@ class BlinkClient:
             TRANSACTIONS_QUERY, "Transactions", {"first": first, "after": after}
         )
         account = _field(me, "defaultAccount")
-        return TransactionPage.from_payload(_field(account, "transactions", null=True))
+        page = _field(account, "transactions", null=True)
+        if page is None:
+            return NO_TRANSACTIONS
+        return convert(page, TransactionPage, "transactions")
 
     async def pending_incoming_transactions(self) -> tuple[Transaction, ...]:
         """Return on-chain receipts seen but not yet confirmed."""
@@ -185,35 +190,26 @@ class BlinkClient:
         )
         account = _field(me, "defaultAccount")
         pending = _field(account, "pendingIncomingTransactions")
-        if not isinstance(pending, list):
-            msg = "pendingIncomingTransactions is not a list"
-            raise BlinkModelError(msg)
-        return tuple(Transaction.from_payload(item) for item in pending)
+        return convert(pending, tuple[Transaction, ...], "pendingIncomingTransactions")
 
     async def currency_list(self) -> tuple[Currency, ...]:
         """Return every display currency Blink prices bitcoin in."""
         data = await self.execute(CURRENCY_LIST_QUERY, operation_name="CurrencyList")
         currencies = _field(data, "currencyList")
-        if not isinstance(currencies, list):
-            msg = "currencyList is not a list"
-            raise BlinkModelError(msg)
-        return tuple(Currency.from_payload(item) for item in currencies)
+        return convert(currencies, tuple[Currency, ...], "currencyList")
 
     async def realtime_price(self, currency: str) -> RealtimePrice:
         """Return the current price in `currency` (a display currency code)."""
         data = await self.execute(
             REALTIME_PRICE_QUERY, {"currency": currency}, operation_name="RealtimePrice"
         )
-        return RealtimePrice.from_payload(_field(data, "realtimePrice"))
+        return convert(_field(data, "realtimePrice"), RealtimePrice, "realtimePrice")
 
     async def scopes(self) -> frozenset[str]:
         """Return the scopes of the API key (READ, RECEIVE, WRITE)."""
         data = await self.execute(SCOPES_QUERY, operation_name="Scopes")
         scopes = _field(_field(data, "authorization"), "scopes")
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            msg = "authorization.scopes is not a list of strings"
-            raise BlinkModelError(msg)
-        return frozenset(scopes)
+        return convert(scopes, frozenset[str], "authorization.scopes")
 
     # --- invoices and payments ------------------------------------------------------
 
@@ -283,7 +279,7 @@ class BlinkClient:
         payload = _payload(data, root)
         if payload.get("errors"):
             raise graphql_error(payload["errors"])
-        return Invoice.from_payload(_field(payload, "invoice"))
+        return convert(_field(payload, "invoice"), Invoice, "invoice")
 
     async def invoice_status(self, payment_hash: str) -> InvoiceStatus:
         """Return whether the invoice with `payment_hash` is pending, paid or expired.
@@ -296,7 +292,11 @@ class BlinkClient:
             operation_name="LnInvoicePaymentStatusByHash",
         )
         root = "lnInvoicePaymentStatusByHash"
-        return invoice_status(_field(data, root), root)
+        answer = convert(_field(data, root), InvoiceStatusUpdate, root)
+        if answer.status is None:
+            msg = f"{root}.status is missing"
+            raise BlinkModelError(msg)
+        return answer.status
 
     async def pay_invoice(
         self, wallet_id: str, payment_request: str, *, memo: str | None = None
@@ -345,7 +345,7 @@ class BlinkClient:
         if payload.get("errors"):
             error = graphql_error(payload["errors"])
             raise BlinkPaymentError(error.messages, error.codes, status=status)
-        result = PaymentResult.from_payload(payload)
+        result = convert(payload, PaymentResult, root)
         if result.status is PaymentSendResult.FAILURE:
             msg = "Blink reported the payment as failed"
             raise BlinkPaymentError([msg], status=status)

@@ -1,31 +1,38 @@
-"""Frozen models of Blink's payloads.
+"""Blink's payloads, described once as frozen typed structs (msgspec).
 
-Each model is built by `from_payload` from the dict GraphQL returned. A missing or
-mistyped required field raises `BlinkModelError`; fields the models do not know
-and members of unions they do not know are tolerated (logged at debug), because
-Blink adds to its schema without asking us.
+The structs mirror what `queries.py` selects (snake_case here, camelCase on the
+wire), with the few values derived from them. msgspec decodes JSON straight into
+them and validates as it goes (`framing.py` for frames, `decoding.py` for HTTP
+answers). Fields not described here are ignored, because Blink adds to its schema
+without asking; `decoding.tolerate` lists the union members and wallets newer
+than this client that are left out rather than refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, Self, cast
+import time
+from typing import Annotated, Any, ClassVar, Final, Self
+
+import msgspec
 
 from .bolt11 import decode_bolt11
-from .const import LOGGER
 from .exceptions import BlinkInvoiceError, BlinkModelError
 
 # Blink uses offsets 12 and 6; anything far beyond is not a price but garbage.
 _MAX_OFFSET: Final = 64
 _SATS_PER_BTC_EXPONENT: Final = 8
+# Blink's `Timestamp` scalar is Unix seconds; the last second of the year 9999.
+_LAST_SECOND: Final = 253_402_300_799
 
-_logged_extras: set[tuple[str, frozenset[str]]] = set()
-# Each enum's members by value: a dict lookup instead of EnumType.__call__.
-_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+type Seconds = Annotated[float, msgspec.Meta(ge=0, le=_LAST_SECOND)]
+# Display amounts are decimal strings in major units (Blink's
+# `SignedDisplayMajorAmount`); integers are accepted too.
+type DisplayAmount = (
+    Annotated[str, msgspec.Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")] | int
+)
 
 
 class WalletCurrency(StrEnum):
@@ -79,130 +86,14 @@ SETTLEMENT_LIGHTNING: Final = "lightning"
 SETTLEMENT_ONCHAIN: Final = "onchain"
 SETTLEMENT_INTRALEDGER: Final = "intraledger"
 
-_SETTLEMENTS: Final = {
+_VIA_KINDS: Final = {
     "SettlementViaLn": SETTLEMENT_LIGHTNING,
     "SettlementViaOnChain": SETTLEMENT_ONCHAIN,
     "SettlementViaIntraLedger": SETTLEMENT_INTRALEDGER,
-}
-_INITIATIONS: Final = {
     "InitiationViaLn": SETTLEMENT_LIGHTNING,
     "InitiationViaOnChain": SETTLEMENT_ONCHAIN,
     "InitiationViaIntraLedger": SETTLEMENT_INTRALEDGER,
 }
-
-
-# --- reading fields -------------------------------------------------------------
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if type(value) is dict:  # what JSON gives; the ABC check below is slow
-        return cast("dict[str, Any]", value)
-    if not isinstance(value, Mapping):
-        msg = f"{where} is not an object"
-        raise BlinkModelError(msg)
-    return value
-
-
-def _note_extras(where: str, payload: Mapping[str, Any], known: frozenset[str]) -> None:
-    """Log, once per shape, fields we did not ask for (a sign of schema drift)."""
-    if payload.keys() <= known:
-        return
-    extra = frozenset(key for key in payload if key not in known)
-    if extra and (where, extra) not in _logged_extras:
-        _logged_extras.add((where, extra))
-        LOGGER.debug("Ignoring unknown fields of %s: %s", where, sorted(extra))
-
-
-def _present(payload: Mapping[str, Any], key: str, where: str) -> object:
-    value = payload.get(key)
-    if value is None:
-        msg = f"{where}.{key} is missing"
-        raise BlinkModelError(msg)
-    return value
-
-
-def _str(payload: Mapping[str, Any], key: str, where: str) -> str:
-    value = payload.get(key)
-    if type(value) is str:
-        return value
-    value = _present(payload, key, where)
-    if not isinstance(value, str):
-        msg = f"{where}.{key} is not a string"
-        raise BlinkModelError(msg)
-    return value
-
-
-def _opt_str(payload: Mapping[str, Any], key: str, where: str) -> str | None:
-    if payload.get(key) is None:
-        return None
-    return _str(payload, key, where)
-
-
-def _int(payload: Mapping[str, Any], key: str, where: str) -> int:
-    value = payload.get(key)
-    if type(value) is int:
-        return value
-    value = _present(payload, key, where)
-    # bool is an int to Python, never to GraphQL
-    if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"{where}.{key} is not an integer"
-        raise BlinkModelError(msg)
-    return value
-
-
-def _opt_int(payload: Mapping[str, Any], key: str, where: str) -> int | None:
-    if payload.get(key) is None:
-        return None
-    return _int(payload, key, where)
-
-
-def _bool(payload: Mapping[str, Any], key: str, where: str) -> bool:
-    value = _present(payload, key, where)
-    if not isinstance(value, bool):
-        msg = f"{where}.{key} is not a boolean"
-        raise BlinkModelError(msg)
-    return value
-
-
-def _enum[E: StrEnum](
-    payload: Mapping[str, Any], key: str, where: str, enum: type[E]
-) -> E:
-    value = _str(payload, key, where)
-    members = _MEMBERS.get(enum)
-    if members is None:
-        members = _MEMBERS[enum] = {member.value: member for member in enum}
-    member = members.get(value)
-    if member is None:
-        msg = f"{where}.{key} has an unknown value"
-        raise BlinkModelError(msg)
-    return cast("E", member)
-
-
-def _timestamp(payload: Mapping[str, Any], key: str, where: str) -> datetime:
-    """Blink's `Timestamp` scalar: Unix seconds."""
-    seconds = _int(payload, key, where)
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except OverflowError, OSError, ValueError:
-        msg = f"{where}.{key} is out of range"
-        raise BlinkModelError(msg) from None
-
-
-def _decimal(payload: Mapping[str, Any], key: str, where: str) -> Decimal:
-    """Read a decimal string (Blink's display amounts); integers are accepted too."""
-    value = _present(payload, key, where)
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        msg = f"{where}.{key} is not a decimal string"
-        raise BlinkModelError(msg)
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        msg = f"{where}.{key} is not a decimal string"
-        raise BlinkModelError(msg) from None
-    if not result.is_finite():
-        msg = f"{where}.{key} is not finite"
-        raise BlinkModelError(msg)
-    return result
 
 
 def _shift(value: Decimal, exponent: int) -> Decimal:
@@ -214,73 +105,62 @@ def _shift(value: Decimal, exponent: int) -> Decimal:
     return Decimal((sign, digits, exp + exponent))
 
 
-def _price_of(payload: Mapping[str, Any], key: str, where: str) -> Decimal:
-    """Read a `{base, offset}` price as the exact decimal `base / 10^offset`."""
-    price = _mapping(_present(payload, key, where), f"{where}.{key}")
-    base = _int(price, "base", f"{where}.{key}")
-    offset = _int(price, "offset", f"{where}.{key}")
-    if not -_MAX_OFFSET <= offset <= _MAX_OFFSET:
-        msg = f"{where}.{key}.offset is out of range"
-        raise BlinkModelError(msg)
-    return _shift(Decimal(base), -offset)
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
-# --- models ---------------------------------------------------------------------
+class _Model(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
+    """Frozen, camelCase on the wire, untracked by the garbage collector (no cycles)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Wallet:
+# --- the account ---------------------------------------------------------------------
+
+
+class Wallet(_Model, frozen=True, kw_only=True):
     """One wallet of the account; amounts in its minor unit (sats or cents)."""
 
     id: str
-    currency: WalletCurrency
+    currency: WalletCurrency = msgspec.field(name="walletCurrency")
     balance: int
-    pending_incoming_balance: int | None
-
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `Wallet` object."""
-        data = _mapping(payload, "Wallet")
-        return cls(
-            id=_str(data, "id", "Wallet"),
-            currency=_enum(data, "walletCurrency", "Wallet", WalletCurrency),
-            balance=_int(data, "balance", "Wallet"),
-            pending_incoming_balance=_opt_int(data, "pendingIncomingBalance", "Wallet"),
-        )
+    pending_incoming_balance: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """The default account of the API key's user."""
-
+class _DefaultAccount(_Model, frozen=True, kw_only=True):
     id: str
-    username: str | None
     display_currency: str
     wallets: tuple[Wallet, ...]
 
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from the `me` object of `ACCOUNT_QUERY`."""
-        me = _mapping(payload, "User")
-        account = _mapping(_present(me, "defaultAccount", "User"), "Account")
-        raw_wallets = _present(account, "wallets", "Account")
-        if not isinstance(raw_wallets, list):
-            msg = "Account.wallets is not a list"
-            raise BlinkModelError(msg)
-        wallets: list[Wallet] = []
-        for raw in raw_wallets:
-            currency = _mapping(raw, "Wallet").get("walletCurrency")
-            if currency not in WalletCurrency:
-                # A wallet type newer than this client: the others still work.
-                LOGGER.debug("Ignoring a wallet of unknown currency %r", currency)
-                continue
-            wallets.append(Wallet.from_payload(raw))
-        return cls(
-            id=_str(account, "id", "Account"),
-            username=_opt_str(me, "username", "User"),
-            display_currency=_str(account, "displayCurrency", "Account"),
-            wallets=tuple(wallets),
+
+class Account(_Model, frozen=True, kw_only=True):
+    """The API key's user and its default account (Blink's `me`).
+
+    Over the socket `me` comes with every price tick and payment, balances included.
+    """
+
+    username: str | None = None
+    default_account: _DefaultAccount
+
+    @property
+    def id(self) -> str:
+        """The default account's id."""
+        return self.default_account.id
+
+    @property
+    def display_currency(self) -> str:
+        """The currency Blink prices things in for this account."""
+        return self.default_account.display_currency
+
+    @property
+    def wallets(self) -> tuple[Wallet, ...]:
+        """The wallets this client knows the currency of."""
+        return self.default_account.wallets
+
+    def with_display_currency(self, currency: str) -> Self:
+        """Return the same account, priced in `currency`."""
+        account = msgspec.structs.replace(
+            self.default_account, display_currency=currency
         )
+        return msgspec.structs.replace(self, default_account=account)
 
     def wallet(self, currency: WalletCurrency) -> Wallet | None:
         """Return the account's wallet of that currency, if it has one."""
@@ -297,8 +177,7 @@ class Account:
         return self.wallet(WalletCurrency.USD)
 
 
-@dataclass(frozen=True, slots=True)
-class Currency:
+class Currency(_Model, frozen=True, kw_only=True):
     """A display currency Blink can price bitcoin in."""
 
     id: str
@@ -307,208 +186,229 @@ class Currency:
     flag: str
     fraction_digits: int
 
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `Currency` object."""
-        data = _mapping(payload, "Currency")
-        return cls(
-            id=_str(data, "id", "Currency"),
-            symbol=_str(data, "symbol", "Currency"),
-            name=_str(data, "name", "Currency"),
-            flag=_str(data, "flag", "Currency"),
-            fraction_digits=_int(data, "fractionDigits", "Currency"),
-        )
+
+# --- transactions --------------------------------------------------------------------
 
 
-_TRANSACTION_FIELDS: Final = frozenset(
-    {
-        "id",
-        "createdAt",
-        "direction",
-        "status",
-        "memo",
-        "settlementAmount",
-        "settlementCurrency",
-        "settlementFee",
-        "settlementDisplayAmount",
-        "settlementDisplayCurrency",
-        "settlementVia",
-        "initiationVia",
-        "externalId",
-    }
-)
+class Via(_Model, frozen=True, kw_only=True):
+    """How a transaction was initiated or settled: one struct for each union.
+
+    Blink's `SettlementVia` and `InitiationVia` members differ by a field or two, so
+    one struct reads them all, and a member newer than this client is still read.
+    """
+
+    typename: str = msgspec.field(name="__typename")
+    payment_hash: str | None = None  # InitiationViaLn
+    transaction_hash: str | None = None  # SettlementViaOnChain
+    counter_party_wallet_id: str | None = None  # SettlementViaIntraLedger
+    counter_party_username: str | None = None  # SettlementViaIntraLedger
+
+    @property
+    def kind(self) -> str:
+        """`lightning`, `onchain`, `intraledger`, or the name of a newer member."""
+        kind = _VIA_KINDS.get(self.typename)
+        if kind is None:
+            return (
+                self.typename.removeprefix("SettlementVia")
+                .removeprefix("InitiationVia")
+                .lower()
+            )
+        return kind
 
 
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    """A payment in or out of one of the account's wallets.
+class Transaction(_Model, frozen=True, kw_only=True):
+    """A payment in or out of one of the account's wallets, read over HTTP.
 
     Blink gives no wallet id: the wallet is the account's wallet of
     `settlement_currency`.
     """
 
     id: str
-    created_at: datetime
+    created: Seconds = msgspec.field(name="createdAt")
     direction: TxDirection
     status: TxStatus
-    memo: str | None
+    memo: str | None = None
     settlement_amount: int
     settlement_currency: WalletCurrency
     settlement_fee: int
-    settlement_display_amount: Decimal
+    display_amount: DisplayAmount = msgspec.field(name="settlementDisplayAmount")
     settlement_display_currency: str
-    settlement: str
-    payment_hash: str | None
-    tx_hash: str | None
-    counterparty_wallet_id: str | None
-    external_id: str | None
-    counterparty_username: str | None = None
-    # How it was initiated: `lightning`, `onchain` or `intraledger` (from
-    # `initiationVia`), like `settlement`.
-    initiation: str | None = None
+    external_id: str | None = None
+    settlement_via: Via
+    initiation_via: Via
 
-    @classmethod
-    def from_payload(
-        cls, payload: object, *, received_at: datetime | None = None
-    ) -> Self:
-        """Build from a `Transaction` object selected by `TRANSACTION_FRAGMENT`.
+    def __post_init__(self) -> None:
+        """Check what the types alone cannot."""
+        if self.initiation_via.typename == "InitiationViaLn" and (
+            self.initiation_via.payment_hash is None
+        ):
+            msg = "InitiationViaLn.paymentHash is missing"
+            raise ValueError(msg)
 
-        A pushed transaction (`PUSHED_TRANSACTION_FRAGMENT`) has no usable
-        `createdAt`: it is dated `received_at`, the moment it arrived, and
-        whatever stands in its `createdAt` is not read.
+    @property
+    def created_at(self) -> datetime:
+        """When Blink booked it (a pushed one: when it arrived)."""
+        return _utc(self.created)
+
+    @property
+    def settlement_display_amount(self) -> Decimal:
+        """The amount in the display currency's major unit, signed."""
+        return Decimal(self.display_amount)
+
+    @property
+    def settlement(self) -> str:
+        """`lightning`, `onchain` or `intraledger`: how it settled."""
+        return self.settlement_via.kind
+
+    @property
+    def initiation(self) -> str:
+        """How it was initiated, named like `settlement`.
+
+        A Blink-to-Blink payment of an invoice settles intra-ledger but was
+        initiated over Lightning.
         """
-        where = "Transaction"
-        data = _mapping(payload, where)
-        _note_extras(where, data, _TRANSACTION_FIELDS)
-        settlement_via = _mapping(
-            _present(data, "settlementVia", where), "Transaction.settlementVia"
-        )
-        settled_by = _str(settlement_via, "__typename", "Transaction.settlementVia")
-        settlement = _SETTLEMENTS.get(settled_by)
-        if settlement is None:
-            # A settlement method newer than this client; name it after its type.
-            LOGGER.debug("Unknown settlement type %s", settled_by)
-            settlement = settled_by.removeprefix("SettlementVia").lower()
-        initiation_via = _mapping(
-            _present(data, "initiationVia", where), "Transaction.initiationVia"
-        )
-        initiated_by = _str(initiation_via, "__typename", "Transaction.initiationVia")
-        initiation = _INITIATIONS.get(initiated_by)
-        if initiation is None:
-            initiation = initiated_by.removeprefix("InitiationVia").lower()
-        # A Blink-to-Blink payment of an invoice settles intra-ledger but was
-        # initiated over Lightning: the hash lives on the initiation.
-        payment_hash = (
-            _str(initiation_via, "paymentHash", "InitiationViaLn")
-            if initiated_by == "InitiationViaLn"
-            else None
-        )
-        return cls(
-            id=_str(data, "id", where),
-            created_at=(
-                _timestamp(data, "createdAt", where)
-                if received_at is None
-                else received_at
-            ),
-            direction=_enum(data, "direction", where, TxDirection),
-            status=_enum(data, "status", where, TxStatus),
-            memo=_opt_str(data, "memo", where),
-            settlement_amount=_int(data, "settlementAmount", where),
-            settlement_currency=_enum(
-                data, "settlementCurrency", where, WalletCurrency
-            ),
-            settlement_fee=_int(data, "settlementFee", where),
-            settlement_display_amount=_decimal(data, "settlementDisplayAmount", where),
-            settlement_display_currency=_str(data, "settlementDisplayCurrency", where),
-            settlement=settlement,
-            payment_hash=payment_hash,
-            tx_hash=(
-                _opt_str(settlement_via, "transactionHash", settled_by)
-                if settled_by == "SettlementViaOnChain"
-                else None
-            ),
-            counterparty_wallet_id=(
-                _opt_str(settlement_via, "counterPartyWalletId", settled_by)
-                if settled_by == "SettlementViaIntraLedger"
-                else None
-            ),
-            external_id=_opt_str(data, "externalId", where),
-            counterparty_username=(
-                _opt_str(settlement_via, "counterPartyUsername", settled_by)
-                if settled_by == "SettlementViaIntraLedger"
-                else None
-            ),
-            initiation=initiation,
-        )
+        return self.initiation_via.kind
+
+    @property
+    def payment_hash(self) -> str | None:
+        """The invoice's hash, when initiated over Lightning."""
+        return self.initiation_via.payment_hash
+
+    @property
+    def tx_hash(self) -> str | None:
+        """The on-chain transaction, when settled on-chain."""
+        return self.settlement_via.transaction_hash
+
+    @property
+    def counterparty_wallet_id(self) -> str | None:
+        """The other Blink wallet, when settled intra-ledger."""
+        return self.settlement_via.counter_party_wallet_id
+
+    @property
+    def counterparty_username(self) -> str | None:
+        """The other Blink user, when settled intra-ledger and Blink names them."""
+        return self.settlement_via.counter_party_username
 
 
-@dataclass(frozen=True, slots=True)
-class TransactionPage:
+class PushedTransaction(Transaction, frozen=True, kw_only=True):
+    """A transaction pushed by `myUpdates`: dated by its arrival.
+
+    Blink's pushed `createdAt` is unusable (see `PUSHED_TRANSACTION_FRAGMENT`):
+    whatever stands there is not read. The struct is decoded as its frame is read,
+    so the moment it is built is the moment it arrived.
+    """
+
+    # A key with a space is no GraphQL name, so no server can send it.
+    created: Seconds = msgspec.field(default=0.0, name="arrived at")
+
+    def __post_init__(self) -> None:
+        """Date it now."""
+        super().__post_init__()
+        msgspec.structs.force_setattr(self, "created", time.time())
+
+
+class _PageInfo(_Model, frozen=True, kw_only=True):
+    has_next_page: bool
+    end_cursor: str | None = None
+
+
+class _Edge(_Model, frozen=True, kw_only=True):
+    node: Transaction
+
+
+class TransactionPage(_Model, frozen=True, kw_only=True):
     """One page of the account's transactions, newest first."""
 
-    transactions: tuple[Transaction, ...]
-    has_next_page: bool
-    end_cursor: str | None
+    edges: tuple[_Edge, ...] = ()
+    page_info: _PageInfo
 
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `TransactionConnection` (null means no transactions)."""
-        if payload is None:
-            return cls(transactions=(), has_next_page=False, end_cursor=None)
-        where = "TransactionConnection"
-        data = _mapping(payload, where)
-        edges = data.get("edges")
-        if edges is None:
-            edges = []
-        if not isinstance(edges, list):
-            msg = f"{where}.edges is not a list"
-            raise BlinkModelError(msg)
-        page_info = _mapping(_present(data, "pageInfo", where), "PageInfo")
-        return cls(
-            transactions=tuple(
-                Transaction.from_payload(
-                    _present(
-                        _mapping(edge, "TransactionEdge"), "node", "TransactionEdge"
-                    )
-                )
-                for edge in edges
-            ),
-            has_next_page=_bool(page_info, "hasNextPage", "PageInfo"),
-            end_cursor=_opt_str(page_info, "endCursor", "PageInfo"),
-        )
+    @property
+    def transactions(self) -> tuple[Transaction, ...]:
+        """The page's transactions."""
+        return tuple(edge.node for edge in self.edges)
+
+    @property
+    def has_next_page(self) -> bool:
+        """Whether older transactions follow."""
+        return self.page_info.has_next_page
+
+    @property
+    def end_cursor(self) -> str | None:
+        """Where the next page starts."""
+        return self.page_info.end_cursor
 
 
-@dataclass(frozen=True, slots=True)
-class RealtimePrice:
+NO_TRANSACTIONS: Final = TransactionPage(page_info=_PageInfo(has_next_page=False))
+
+
+# --- prices --------------------------------------------------------------------------
+
+
+class _Ratio(_Model, frozen=True, kw_only=True):
+    """A price as the exact decimal `base / 10^offset`."""
+
+    base: int
+    offset: Annotated[int, msgspec.Meta(ge=-_MAX_OFFSET, le=_MAX_OFFSET)]
+
+    @property
+    def value(self) -> Decimal:
+        """The exact price."""
+        return _shift(Decimal(self.base), -self.offset)
+
+
+class _CurrencyId(_Model, frozen=True, kw_only=True):
+    id: str
+
+
+class RealtimePrice(
+    _Model, frozen=True, kw_only=True, tag_field="__typename", tag=True
+):
     """The price of one sat and of one US cent, in minor units of a currency.
 
     The prices are exact: `base / 10^offset`, with the offset read from each
     payload (Blink uses 12 and 6, but the schema does not fix them).
     """
 
-    timestamp: datetime
-    denominator_currency: str
-    btc_sat_price: Decimal
-    usd_cent_price: Decimal
+    seconds: Seconds = msgspec.field(name="timestamp")
+    denominator_currency_details: _CurrencyId | None = None
+    # the deprecated field, should a server only know that one
+    denominator_currency_code: str | None = msgspec.field(
+        default=None, name="denominatorCurrency"
+    )
+    btc_sat: _Ratio = msgspec.field(name="btcSatPrice")
+    usd_cent: _Ratio = msgspec.field(name="usdCentPrice")
 
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `RealtimePrice` object."""
-        where = "RealtimePrice"
-        data = _mapping(payload, where)
-        details = data.get("denominatorCurrencyDetails")
-        currency = (
-            _str(_mapping(details, "Currency"), "id", "Currency")
-            if details is not None
-            # the deprecated field, should a server only know that one
-            else _str(data, "denominatorCurrency", where)
-        )
-        return cls(
-            timestamp=_timestamp(data, "timestamp", where),
-            denominator_currency=currency,
-            btc_sat_price=_price_of(data, "btcSatPrice", where),
-            usd_cent_price=_price_of(data, "usdCentPrice", where),
-        )
+    def __post_init__(self) -> None:
+        """Refuse a price in no currency."""
+        if self.denominator_currency_details is None and (
+            self.denominator_currency_code is None
+        ):
+            msg = "RealtimePrice.denominatorCurrencyDetails is missing"
+            raise ValueError(msg)
+
+    @property
+    def timestamp(self) -> datetime:
+        """When Blink priced it."""
+        return _utc(self.seconds)
+
+    @property
+    def denominator_currency(self) -> str:
+        """The currency the prices are in."""
+        details = self.denominator_currency_details
+        if details is not None:
+            return details.id
+        assert self.denominator_currency_code is not None  # noqa: S101 - post-init
+        return self.denominator_currency_code
+
+    @property
+    def btc_sat_price(self) -> Decimal:
+        """Minor units of the currency per sat."""
+        return self.btc_sat.value
+
+    @property
+    def usd_cent_price(self) -> Decimal:
+        """Minor units of the currency per US cent."""
+        return self.usd_cent.value
 
 
 def btc_price(price: RealtimePrice, fraction_digits: int) -> Decimal:
@@ -520,90 +420,89 @@ def btc_price(price: RealtimePrice, fraction_digits: int) -> Decimal:
     return _shift(price.btc_sat_price, _SATS_PER_BTC_EXPONENT - fraction_digits)
 
 
-@dataclass(frozen=True, slots=True)
-class PriceUpdate:
-    """A new price, pushed into `myUpdates` as it moves."""
-
-    price: RealtimePrice
+# --- the myUpdates stream ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentUpdate:
-    """A payment announced by `myUpdates`.
+class PaymentUpdate(_Model, frozen=True, kw_only=True):
+    """A payment announced by `myUpdates` (one of the three members below)."""
 
-    `ln_status` (PAID, PENDING, EXPIRED) comes with Lightning updates,
-    `notification_type` (e.g. OnchainReceiptPending) with the other two.
-    """
-
-    kind: PaymentKind
-    notification_type: str | None
-    ln_status: str | None
-    transaction: Transaction
+    kind: ClassVar[PaymentKind]
+    transaction: PushedTransaction
 
 
-_PAYMENT_KINDS: Final = {
-    "LnUpdate": PaymentKind.LN,
-    "OnChainUpdate": PaymentKind.ONCHAIN,
-    "IntraLedgerUpdate": PaymentKind.INTRALEDGER,
-}
+class LnUpdate(
+    PaymentUpdate, frozen=True, kw_only=True, tag_field="__typename", tag=True
+):
+    """A Lightning payment, or a Blink-to-Blink payment of an invoice."""
+
+    kind: ClassVar[PaymentKind] = PaymentKind.LN
+    status: str  # PAID, PENDING or EXPIRED
 
 
-@dataclass(frozen=True, slots=True)
-class MyUpdate:
+class OnChainUpdate(
+    PaymentUpdate, frozen=True, kw_only=True, tag_field="__typename", tag=True
+):
+    """An on-chain payment; `tx_notification_type` says e.g. OnchainReceiptPending."""
+
+    kind: ClassVar[PaymentKind] = PaymentKind.ONCHAIN
+    tx_notification_type: str
+
+
+class IntraLedgerUpdate(
+    PaymentUpdate, frozen=True, kw_only=True, tag_field="__typename", tag=True
+):
+    """A payment between Blink wallets."""
+
+    kind: ClassVar[PaymentKind] = PaymentKind.INTRALEDGER
+    tx_notification_type: str
+
+
+class Price(_Model, frozen=True, kw_only=True, tag_field="__typename", tag=True):
+    """The deprecated `Price` member: the same price as `RealtimePrice`, unused."""
+
+
+type UserUpdate = LnUpdate | OnChainUpdate | IntraLedgerUpdate | RealtimePrice | Price
+
+
+class MyUpdate(_Model, frozen=True, kw_only=True):
     """One message of the `myUpdates` stream.
 
-    `update` is None for members this client does not use: `Price` (the same price
-    as `RealtimePrice`, in a less useful form) and members newer than the client.
-    `account` carries the balances as they stood when Blink sent the update; Blink
-    sends it with every `RealtimePrice` and every payment, not with `Price`.
+    `update` is None for members newer than this client. `account` carries the
+    balances as they stood when Blink sent the update; Blink sends it with every
+    `RealtimePrice` and every payment, not with `Price`.
     """
 
-    update: PaymentUpdate | PriceUpdate | None
-    account: Account | None = None
-
-    @classmethod
-    def from_payload(cls, payload: object, *, received_at: datetime) -> Self:
-        """Build from a `MyUpdatesPayload` object that arrived at `received_at`.
-
-        A pushed payment is dated by its arrival: Blink's pushed `createdAt` is
-        unusable (see `PUSHED_TRANSACTION_FRAGMENT`).
-        """
-        data = _mapping(payload, "MyUpdatesPayload")
-        account = _account_beside(data.get("me"))
-        raw = data.get("update")
-        if raw is None:
-            return cls(update=None, account=account)
-        update = _mapping(raw, "UserUpdate")
-        typename = _str(update, "__typename", "UserUpdate")
-        if typename == "RealtimePrice":
-            return cls(
-                update=PriceUpdate(RealtimePrice.from_payload(update)), account=account
-            )
-        kind = _PAYMENT_KINDS.get(typename)
-        if kind is None:
-            LOGGER.debug("Ignoring a myUpdates member of type %s", typename)
-            return cls(update=None, account=account)
-        return cls(
-            account=account,
-            update=PaymentUpdate(
-                kind=kind,
-                notification_type=(
-                    None
-                    if kind is PaymentKind.LN
-                    else _str(update, "txNotificationType", typename)
-                ),
-                ln_status=(
-                    _str(update, "status", typename) if kind is PaymentKind.LN else None
-                ),
-                transaction=Transaction.from_payload(
-                    _present(update, "transaction", typename), received_at=received_at
-                ),
-            ),
-        )
+    errors: tuple[Any, ...] = ()
+    account: Account | None = msgspec.field(default=None, name="me")
+    update: UserUpdate | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Invoice:
+class RealtimePriceUpdate(_Model, frozen=True, kw_only=True):
+    """One message of the `realtimePrice` stream."""
+
+    errors: tuple[Any, ...] = ()
+    realtime_price: RealtimePrice | None = None
+
+
+class InvoiceStatusUpdate(_Model, frozen=True, kw_only=True):
+    """One message of an `lnInvoicePaymentStatusByHash` stream (or its HTTP answer)."""
+
+    errors: tuple[Any, ...] = ()
+    status: InvoiceStatus | None = None
+
+
+class SubscriptionData(_Model, frozen=True, kw_only=True):
+    """The `data` of a pushed result: the field of the one subscription it is for."""
+
+    my_updates: MyUpdate | None = None
+    realtime_price: RealtimePriceUpdate | None = None
+    ln_invoice_payment_status_by_hash: InvoiceStatusUpdate | None = None
+
+
+# --- invoices and payments -----------------------------------------------------------
+
+
+class Invoice(_Model, frozen=True, kw_only=True):
     """An invoice Blink created for one of the account's wallets.
 
     `satoshis` is what the payment request asks for (a USD invoice's cents are
@@ -613,58 +512,37 @@ class Invoice:
 
     payment_request: str
     payment_hash: str
-    satoshis: int | None
-    status: InvoiceStatus
-    created_at: datetime | None
-    expires_at: datetime
+    satoshis: int | None = None
+    status: InvoiceStatus = msgspec.field(name="paymentStatus")
+    created: Seconds | None = msgspec.field(default=None, name="createdAt")
 
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from an `LnInvoice` object."""
-        where = "LnInvoice"
-        data = _mapping(payload, where)
-        request = _str(data, "paymentRequest", where)
+    def __post_init__(self) -> None:
+        """Refuse a payment request that is no BOLT11 invoice."""
         try:
-            decoded = decode_bolt11(request)
+            decode_bolt11(self.payment_request)
         except BlinkInvoiceError as err:
-            msg = f"{where}.paymentRequest is not a BOLT11 invoice: {err}"
-            raise BlinkModelError(msg) from None
-        return cls(
-            payment_request=request,
-            payment_hash=_str(data, "paymentHash", where),
-            satoshis=_opt_int(data, "satoshis", where),
-            status=_enum(data, "paymentStatus", where, InvoiceStatus),
-            created_at=(
-                _timestamp(data, "createdAt", where)
-                if data.get("createdAt") is not None
-                else None
-            ),
-            expires_at=decoded.expires_at,
-        )
+            msg = f"LnInvoice.paymentRequest is not a BOLT11 invoice: {err}"
+            raise ValueError(msg) from None
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When Blink created it, when it says."""
+        return None if self.created is None else _utc(self.created)
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the payment request expires."""
+        return decode_bolt11(self.payment_request).expires_at
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentResult:
+class PaymentResult(_Model, frozen=True, kw_only=True):
     """What became of a payment Blink accepted (refusals raise instead).
 
     `transaction` is the SEND in the paying wallet; Blink may leave it out.
     """
 
     status: PaymentSendResult
-    transaction: Transaction | None
-
-    @classmethod
-    def from_payload(cls, payload: object) -> Self:
-        """Build from a `PaymentSendPayload` whose `errors` are empty."""
-        where = "PaymentSendPayload"
-        data = _mapping(payload, where)
-        transaction = data.get("transaction")
-        return cls(
-            status=_enum(data, "status", where, PaymentSendResult),
-            transaction=(
-                None if transaction is None else Transaction.from_payload(transaction)
-            ),
-        )
+    transaction: Transaction | None = None
 
     @property
     def fee_sats(self) -> int | None:
@@ -673,19 +551,3 @@ class PaymentResult:
         if tx is None or tx.settlement_currency is not WalletCurrency.BTC:
             return None
         return tx.settlement_fee
-
-
-def invoice_status(payload: object, where: str) -> InvoiceStatus:
-    """Read the `status` of an `LnInvoicePaymentStatus` or its subscription payload."""
-    return _enum(_mapping(payload, where), "status", where, InvoiceStatus)
-
-
-def _account_beside(me: object) -> Account | None:
-    """Read the balances sent along; a payment must not be lost over them."""
-    if me is None:
-        return None
-    try:
-        return Account.from_payload(me)
-    except BlinkModelError as err:
-        LOGGER.debug("Ignoring the account sent with an update: %s", err)
-        return None

@@ -27,15 +27,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 import itertools
 import logging
 import math
 import random
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
-import orjson
 
 from ._errors import cut, graphql_error, retry_after, says_unauthenticated
 from .budget import DEFAULT_REFUSAL_WINDOW, DEFAULT_WINDOW, SocketBudget
@@ -52,7 +50,27 @@ from .exceptions import (
     BlinkProtocolError,
     BlinkRateLimitError,
 )
-from .models import InvoiceStatus, MyUpdate, RealtimePrice, invoice_status
+from .framing import (
+    Drifted,
+    Ending,
+    ExecutionResult,
+    Frame,
+    FrameDecoder,
+    complete,
+    connection_init,
+    ending,
+    ping,
+    pong,
+    subscribe,
+)
+from .models import (
+    InvoiceStatus,
+    InvoiceStatusUpdate,
+    MyUpdate,
+    RealtimePrice,
+    RealtimePriceUpdate,
+    SubscriptionData,
+)
 from .queries import (
     LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION,
     MY_UPDATES_SUBSCRIPTION,
@@ -74,14 +92,6 @@ DEFAULT_BACKOFF_BASE: Final = 1.0
 DEFAULT_BACKOFF_CAP: Final = 300.0
 VALIDATION_REFUSAL_LIMIT: Final = 3
 
-_CLOSE_FORBIDDEN: Final = 4403
-_CLOSE_SUBPROTOCOL_REFUSED: Final = 4406
-_PROTOCOL_BUG_CLOSES: Final = {
-    4400: "bad request",
-    4401: "subscribed before acknowledgement",
-    4409: "subscription id already in use",
-    4429: "too many connection_init",
-}
 _HTTP_REFUSED: Final = (401, 403)
 _HTTP_TOO_MANY_REQUESTS: Final = 429
 _HTTP_SERVICE_UNAVAILABLE: Final = 503
@@ -129,7 +139,7 @@ class Subscription:
         socket: BlinkWebSocket,
         document: str,
         variables: Mapping[str, Any],
-        on_data: Callable[[dict[str, Any]], None],
+        on_data: Callable[[SubscriptionData | BlinkModelError], None],
         operation_name: str | None,
         *,
         watch_silence: bool,
@@ -201,10 +211,9 @@ class _Connection:
     catch_up: bool = False
     tasks: asyncio.TaskGroup | None = None
 
-    def send(self, frame: Mapping[str, Any]) -> None:
+    def send(self, frame: str) -> None:
         """Queue a frame; the keeper task is the only writer of the socket."""
-        # graphql-transport-ws speaks text frames only
-        self.outbox.append(orjson.dumps(frame).decode())
+        self.outbox.append(frame)
         self.wake.set()
 
 
@@ -247,6 +256,7 @@ class BlinkWebSocket:
         """Prepare; nothing connects before `run()`."""
         self._session = session
         self._api_key = api_key
+        self._frames = FrameDecoder(SubscriptionData, secret=api_key)
         self._ws_url = ws_url
         self._client = client
         self._on_connection_change = on_connection_change
@@ -293,7 +303,7 @@ class BlinkWebSocket:
         self,
         document: str,
         variables: Mapping[str, Any] | None,
-        on_data: Callable[[dict[str, Any]], None],
+        on_data: Callable[[SubscriptionData | BlinkModelError], None],
         *,
         operation_name: str | None = None,
         watch_silence: bool = False,
@@ -325,7 +335,7 @@ class BlinkWebSocket:
         return self.subscribe(
             MY_UPDATES_SUBSCRIPTION,
             {},
-            _typed("myUpdates", "myUpdates", _parse_my_update, callback),
+            _typed("myUpdates", _my_updates, _itself, callback),
             operation_name="MyUpdates",
             watch_silence=True,
         )
@@ -339,8 +349,8 @@ class BlinkWebSocket:
             {"currency": currency},
             _typed(
                 f"realtimePrice({currency})",
-                "realtimePrice",
-                _parse_realtime_price,
+                _realtime_price,
+                _price_of,
                 callback,
             ),
             operation_name="RealtimePriceUpdates",
@@ -366,13 +376,7 @@ class BlinkWebSocket:
         return self.subscribe(
             LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION,
             {"paymentHash": payment_hash},
-            _typed(
-                name,
-                "lnInvoicePaymentStatusByHash",
-                _parse_invoice_status,
-                callback,
-                on_error=on_error,
-            ),
+            _typed(name, _invoice_status, _status_of, callback, on_error=on_error),
             operation_name="LnInvoicePaymentStatusByHash",
         )
 
@@ -542,10 +546,7 @@ class BlinkWebSocket:
 
     async def _handshake(self, conn: _Connection) -> bool:
         """Send `connection_init` and wait for `connection_ack`; False on close()."""
-        await self._send_now(
-            conn,
-            {"type": "connection_init", "payload": {"X-API-KEY": self._api_key}},
-        )
+        await self._send_now(conn, connection_init(self._api_key))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._ack_timeout
         while True:
@@ -557,31 +558,31 @@ class BlinkWebSocket:
                 raise BlinkConnectionError(msg) from None
             if frame is None:
                 return False
-            kind = frame["type"]
+            kind = frame.type
             if kind == "connection_ack":
                 LOGGER.debug("Blink acknowledged the socket")
                 return True
             if kind == "ping":
-                await self._send_now(conn, {"type": "pong"})
+                await self._send_now(conn, pong())
             elif kind != "pong":
                 msg = f"Blink sent {self._quote(frame)} before connection_ack"
                 raise BlinkProtocolError(msg)
 
-    async def _send_now(self, conn: _Connection, frame: Mapping[str, Any]) -> None:
+    async def _send_now(self, conn: _Connection, frame: str) -> None:
         try:
-            await conn.ws.send_str(orjson.dumps(frame).decode())
+            await conn.ws.send_str(frame)
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
             msg = f"The socket failed while sending: {type(err).__name__}"
             raise BlinkConnectionError(msg) from None
 
     async def _receive(
         self, ws: aiohttp.ClientWebSocketResponse
-    ) -> dict[str, Any] | None:
+    ) -> Frame[SubscriptionData] | Drifted | None:
         """Return the next frame, None when close() ended the socket."""
         while True:
             message = await ws.receive()
             if message.type is aiohttp.WSMsgType.TEXT:
-                return self._parse(message.data)
+                return self._frames.decode(message.data)
             if message.type in (
                 aiohttp.WSMsgType.CLOSE,
                 aiohttp.WSMsgType.CLOSING,
@@ -600,35 +601,17 @@ class BlinkWebSocket:
                 raise BlinkProtocolError(msg)
             # Anything else is websocket housekeeping aiohttp already answered.
 
-    def _parse(self, text: str) -> dict[str, Any]:
-        """Read one frame; anything but a JSON object with a `type` is malformed."""
-        try:
-            frame = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            msg = f"Blink sent a frame that is not JSON: {self._quote(text)}"
-            raise BlinkProtocolError(msg) from None
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            msg = f"Blink sent a malformed frame: {self._quote(text)}"
-            raise BlinkProtocolError(msg)
-        return frame
-
     def _closed_by_server(self, code: object, reason: object) -> BlinkError:
-        """Classify a close code by the contract's table."""
-        said = f": {cut(reason, 80)}" if isinstance(reason, str) and reason else ""
-        if code == _CLOSE_FORBIDDEN:
-            return _SuspectedAuthError(
-                f"Blink closed the socket as forbidden (4403){said}"
-            )
-        if code == _CLOSE_SUBPROTOCOL_REFUSED:
-            return BlinkConfigurationError(
-                f"Blink refused the {GRAPHQL_TRANSPORT_WS} protocol (4406){said}"
-            )
-        if isinstance(code, int) and code in _PROTOCOL_BUG_CLOSES:
-            return BlinkProtocolError(
-                f"Blink closed the socket with {code}"
-                f" ({_PROTOCOL_BUG_CLOSES[code]}){said}"
-            )
-        return BlinkConnectionError(f"Blink closed the socket ({code}){said}")
+        """Turn a close code into the error it means (`framing.ending`)."""
+        kind, msg = ending(code, reason, GRAPHQL_TRANSPORT_WS)
+        match kind:
+            case Ending.KEY:
+                return _SuspectedAuthError(msg)
+            case Ending.CONFIGURATION:
+                return BlinkConfigurationError(msg)
+            case Ending.PROTOCOL:
+                return BlinkProtocolError(msg)
+        return BlinkConnectionError(msg)
 
     # --- reading ----------------------------------------------------------------
 
@@ -639,8 +622,10 @@ class BlinkWebSocket:
                 raise _Stop
             self._dispatch(conn, frame)
 
-    def _dispatch(self, conn: _Connection, frame: dict[str, Any]) -> None:
-        match frame["type"]:
+    def _dispatch(
+        self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
+    ) -> None:
+        match frame.type:
             case "next":
                 self._on_next(conn, frame)
             case "error":
@@ -648,7 +633,7 @@ class BlinkWebSocket:
             case "complete":
                 self._on_complete(conn, frame)
             case "ping":
-                conn.send({"type": "pong"})
+                conn.send(pong())
             case "pong":
                 conn.pong_deadline = None
                 conn.wake.set()  # the next ping's time replaces the pong's deadline
@@ -659,34 +644,34 @@ class BlinkWebSocket:
                 raise BlinkProtocolError(msg)
 
     def _subscription_of(
-        self, conn: _Connection, frame: dict[str, Any]
+        self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
     ) -> Subscription | None:
-        op_id = frame.get("id")
-        if not isinstance(op_id, str):
+        op_id = frame.id
+        if op_id is None:
             msg = f"Blink sent a frame without an id: {self._quote(frame)}"
             raise BlinkProtocolError(msg)
         subscription = conn.by_id.get(op_id)
         if subscription is None:
             # Late frames of a subscription we completed or replaced.
-            LOGGER.debug(
-                "Ignoring %s for unknown subscription %s", frame["type"], op_id
-            )
+            LOGGER.debug("Ignoring %s for unknown subscription %s", frame.type, op_id)
         return subscription
 
-    def _on_next(self, conn: _Connection, frame: dict[str, Any]) -> None:
+    def _on_next(
+        self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
+    ) -> None:
         subscription = self._subscription_of(conn, frame)
         if subscription is None:
             return
-        payload = frame.get("payload")
-        if not isinstance(payload, dict):
+        data: SubscriptionData | BlinkModelError | None
+        if isinstance(frame, Drifted):
+            errors, data = frame.errors, frame.error
+        elif isinstance(frame.payload, ExecutionResult):
+            errors, data = frame.payload.errors, frame.payload.data
+        else:
             msg = f"Blink sent `next` without a result: {self._quote(frame)}"
             raise BlinkProtocolError(msg)
-        data = payload.get("data")
-        if data is not None and not isinstance(data, dict):
-            msg = f"Blink sent `next` with malformed data: {self._quote(frame)}"
-            raise BlinkProtocolError(msg)
-        if payload.get("errors"):
-            error = graphql_error(payload["errors"])
+        if errors:
+            error = graphql_error(list(errors))
             if says_unauthenticated(error):
                 self._suspect_key(conn, subscription, error)
                 return
@@ -705,12 +690,16 @@ class BlinkWebSocket:
         except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
             LOGGER.exception("Error handling an update of %s", subscription.name)
 
-    def _on_error(self, conn: _Connection, frame: dict[str, Any]) -> None:
+    def _on_error(
+        self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
+    ) -> None:
         """Blink refused a subscription before running it: validation, usually."""
         subscription = self._subscription_of(conn, frame)
         if subscription is None:
             return
-        error = graphql_error(frame.get("payload"))
+        error = graphql_error(
+            list(frame.errors) if isinstance(frame, Drifted) else frame.payload
+        )
         self._drop(conn, subscription)
         if says_unauthenticated(error):
             self._suspect_key(conn, subscription, error)
@@ -724,7 +713,9 @@ class BlinkWebSocket:
             raise BlinkConfigurationError(msg)
         self._retry_later(conn, subscription, error)
 
-    def _on_complete(self, conn: _Connection, frame: dict[str, Any]) -> None:
+    def _on_complete(
+        self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
+    ) -> None:
         """Blink ended a stream we still want: subscribe again, after a wait."""
         subscription = self._subscription_of(conn, frame)
         if subscription is None:
@@ -765,13 +756,14 @@ class BlinkWebSocket:
             else None
         )
         conn.by_id[op_id] = subscription
-        payload: dict[str, Any] = {
-            "query": subscription.document,
-            "variables": subscription.variables,
-        }
-        if subscription.operation_name is not None:
-            payload["operationName"] = subscription.operation_name
-        conn.send({"id": op_id, "type": "subscribe", "payload": payload})
+        conn.send(
+            subscribe(
+                op_id,
+                subscription.document,
+                subscription.variables,
+                subscription.operation_name,
+            )
+        )
         if subscription._lost:  # noqa: SLF001
             # What the lost stream should have carried is gone, as over a
             # reconnect: the owner catches up once this subscribe is out.
@@ -788,7 +780,7 @@ class BlinkWebSocket:
     def _complete(self, conn: _Connection, subscription: Subscription) -> None:
         """End a subscription's stream on this socket ourselves."""
         if subscription._op_id is not None:  # noqa: SLF001
-            conn.send({"id": subscription._op_id, "type": "complete"})  # noqa: SLF001
+            conn.send(complete(subscription._op_id))  # noqa: SLF001
         self._drop(conn, subscription)
 
     def _cancel(self, subscription: Subscription) -> None:
@@ -840,6 +832,9 @@ class BlinkWebSocket:
         so subscribing again cannot help; a new socket checks the key again.
         """
         await self._confirm_key()
+        if not subscription.active:
+            # Cancelled meanwhile: what remains on this socket needs no key.
+            return
         msg = (
             f"Blink refused the {subscription.name} subscription on this socket"
             f" but accepts the key ({error.messages[0]}); replacing the socket"
@@ -898,7 +893,7 @@ class BlinkWebSocket:
             msg = "Blink stopped answering pings"
             raise BlinkConnectionError(msg)
         if conn.pong_deadline is None and now >= conn.next_ping:
-            conn.send({"type": "ping"})
+            conn.send(ping())
             conn.pong_deadline = now + self._pong_timeout
             conn.next_ping = now + self._ping_interval
         for subscription in list(self._subscriptions):
@@ -1008,55 +1003,76 @@ class BlinkWebSocket:
 
     def _quote(self, frame: object) -> str:
         """Cut a server frame short for a log, without the key should it echo it."""
-        text = frame if isinstance(frame, str) else repr(frame)
-        return cut(text.replace(self._api_key, "***") if self._api_key else text)
+        return self._frames.quote(frame)
 
 
 # --- typed helpers ---------------------------------------------------------------
 
 
-def _parse_my_update(payload: object) -> MyUpdate | None:
-    # Parsed as the frame is read: the moment a pushed payment arrived.
-    return MyUpdate.from_payload(payload, received_at=datetime.now(UTC))
+class _Payload(Protocol):
+    """A subscription's payload: Blink's errors beside the value."""
+
+    @property
+    def errors(self) -> tuple[Any, ...]: ...
 
 
-def _parse_realtime_price(payload: object) -> RealtimePrice | None:
-    if not isinstance(payload, Mapping):
-        msg = "RealtimePricePayload is not an object"
+def _my_updates(data: SubscriptionData) -> MyUpdate | None:
+    return data.my_updates
+
+
+def _realtime_price(data: SubscriptionData) -> RealtimePriceUpdate | None:
+    return data.realtime_price
+
+
+def _invoice_status(data: SubscriptionData) -> InvoiceStatusUpdate | None:
+    return data.ln_invoice_payment_status_by_hash
+
+
+def _itself(payload: MyUpdate) -> MyUpdate:
+    return payload
+
+
+def _price_of(payload: RealtimePriceUpdate) -> RealtimePrice | None:
+    return payload.realtime_price
+
+
+def _status_of(payload: InvoiceStatusUpdate) -> InvoiceStatus:
+    if payload.status is None:
+        msg = "LnInvoicePaymentStatusPayload.status is missing"
         raise BlinkModelError(msg)
-    price = payload.get("realtimePrice")
-    return None if price is None else RealtimePrice.from_payload(price)
+    return payload.status
 
 
-def _parse_invoice_status(payload: object) -> InvoiceStatus | None:
-    return invoice_status(payload, "LnInvoicePaymentStatusPayload")
-
-
-def _typed[T](
+def _typed[P: _Payload, T](
     name: str,
-    root: str,
-    parse: Callable[[object], T | None],
+    pick: Callable[[SubscriptionData], P | None],
+    value: Callable[[P], T | None],
     callback: Callable[[T], None],
     *,
     on_error: Callable[[BlinkGraphQLError], None] | None = None,
-) -> Callable[[dict[str, Any]], None]:
-    """Turn `data` into a model for `callback`; a drifted payload is logged once.
+) -> Callable[[SubscriptionData | BlinkModelError], None]:
+    """Hand `callback` the value of each result; a drifted payload is logged once.
 
     Errors in the payload go to `on_error` when given.
     """
     warned = False
 
-    def on_data(data: dict[str, Any]) -> None:
+    def on_data(data: SubscriptionData | BlinkModelError) -> None:
         nonlocal warned
-        payload = data.get(root)
         try:
-            if isinstance(payload, Mapping) and payload.get("errors"):
-                error = graphql_error(payload["errors"])
+            if isinstance(data, BlinkModelError):
+                raise data
+            payload = pick(data)
+            if payload is None:
+                msg = f"{name} sent a result without its field"
+                raise BlinkModelError(msg)
+            if payload.errors:
+                error = graphql_error(list(payload.errors))
                 if on_error is not None:
                     on_error(error)
                     return
                 raise error
-            value = parse(payload)
+            result = value(payload)
         except BlinkError as err:
             (LOGGER.debug if warned else LOGGER.warning)(
                 "Skipping an update of %s: %s", name, err
@@ -1064,8 +1080,8 @@ def _typed[T](
             warned = True
             return
         warned = False
-        if value is not None:
-            callback(value)
+        if result is not None:
+            callback(result)
 
     return on_data
 
