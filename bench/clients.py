@@ -5,7 +5,8 @@
 * `gql`: gql 4 with its aiohttp WebSocket transport, the maintained Python
   graphql-transport-ws client; the callback gets `data`.
 * `project`: this project's `BlinkWebSocket`; the callback gets a `MyUpdate`
-  model, built by the real path (routing, health, `MyUpdate.from_payload`).
+  struct, built by the real path (one typed msgspec decode of the frame, routing,
+  health).
 * `sink`: aiohttp's frame reader alone, no parse: shows what the server and
   the kernel deliver, so that the server is seen not to be the bottleneck.
 

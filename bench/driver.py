@@ -515,28 +515,28 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     project_rc = out["reconnect"]["project"]
     targets = [
         (
-            "throughput ≥ 1.5 x gql",
+            "throughput ≥ 2 x gql",
             out["ratios"]["project/gql"]["frames_per_s"],
             ">=",
-            1.5,
+            2.0,
         ),
         (
-            "CPU per frame ≤ 1.4 x floor",
+            "CPU per frame ≤ 1.0 x floor",
             out["ratios"]["project/floor"]["cpu_us_per_frame"],
             "<=",
-            1.4,
+            1.0,
         ),
         (
-            "latency p99 ≤ 1.2 x floor",
+            "latency p99 ≤ 1.1 x floor",
             out["ratios"]["project/floor"]["latency_p99"],
             "<=",
-            1.2,
+            1.1,
         ),
         (
-            "HA frame → bus event p99 < 1 ms (µs)",
+            "HA frame → bus event p99 < 0.5 ms (µs)",
             out["home_assistant"]["event_p99_us"],
             "<",
-            1000.0,
+            500.0,
         ),
         (
             "HTTP requests while healthy = 0",
