@@ -136,3 +136,17 @@ def coordinator(init_integration: MockConfigEntry) -> BlinkWalletCoordinator:
     coordinator: BlinkWalletCoordinator = init_integration.runtime_data
     assert coordinator.catch_ups == 1
     return coordinator
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the fuzz tests counted (output of xdist's workers is not shown)."""
+    lines = [
+        str(value)
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name == "fuzz"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "fuzz")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -91,7 +91,8 @@ class CatchUp:
         """Whether a catch-up is under way."""
         return self._running
 
-    async def async_gap(self) -> None:
+    @callback
+    def async_gap(self) -> None:
         """Catch up once the new stream's first frame is in (a gap)."""
         self._armed = True
 

@@ -69,12 +69,10 @@ class Harness:
         self.connection.append(connected)
         self.updates_at_connect = len(self.updates)
 
-    async def _on_gap(self) -> None:
+    def _on_gap(self) -> None:
         self.gaps += 1
         if self._gap_hook is not None:
-            result = self._gap_hook()
-            if asyncio.iscoroutine(result):
-                await result
+            self._gap_hook()
 
     def my_updates(self) -> Subscription:
         return self.ws.subscribe_my_updates(self.updates.append)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from custom_components.blink_wallet.api.websocket import (
+from custom_components.blink_wallet.api.backoff import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
     Backoff,

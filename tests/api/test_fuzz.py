@@ -1,6 +1,13 @@
-"""Thousands of malformed and drifted frames: nothing escapes, the socket recovers."""
+"""Thousands of malformed and drifted frames: nothing escapes, the socket recovers.
+
+Twelve thousand go through the frame decoder and the subscriptions' handlers, the
+path every frame takes (seeded, so a failure repeats); fifteen hundred more go
+through a live socket against the simulator, which must recover from all of them.
+The counts are printed in the run's summary.
+"""
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 import contextlib
 import copy
@@ -9,9 +16,22 @@ import logging
 import random
 from typing import Any
 
+import aiohttp
 import pytest
 
-from tests.simulator import BlinkSimulator
+from custom_components.blink_wallet.api import (
+    BlinkClient,
+    BlinkModelError,
+    BlinkWebSocket,
+)
+from custom_components.blink_wallet.api.framing import (
+    Drifted,
+    ExecutionResult,
+    FrameDecoder,
+    FrameError,
+)
+from custom_components.blink_wallet.api.models import SubscriptionData
+from tests.simulator import TEST_API_KEY, BlinkSimulator
 
 from .harness import Harness
 from .payloads import me, realtime_price, transaction
@@ -19,6 +39,7 @@ from .payloads import me, realtime_price, transaction
 type Build = Callable[..., Harness]
 
 FRAMES = 1500
+DECODED_FRAMES = 12_000
 LOGGER_NAME = "custom_components.blink_wallet.api"
 
 
@@ -143,8 +164,62 @@ def frame(rng: random.Random, live: list[str]) -> str:  # noqa: PLR0911 - one pe
     return json.dumps({"type": "next", "id": live_id, "payload": {"data": data}})
 
 
-async def test_a_thousand_malformed_and_drifted_frames(
-    simulator: BlinkSimulator, harness: Build, caplog: pytest.LogCaptureFixture
+async def test_twelve_thousand_frames_through_the_decoder_and_handlers(
+    caplog: pytest.LogCaptureFixture,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Each frame is a protocol error, or a frame whose data the handlers take."""
+    caplog.set_level(logging.DEBUG, LOGGER_NAME)
+    rng = random.Random(20261203)  # noqa: S311 - reproducible, not secret
+    async with aiohttp.ClientSession() as session:
+        socket = BlinkWebSocket(
+            session,
+            TEST_API_KEY,
+            "ws://127.0.0.1:9/graphql",  # never opened
+            client=BlinkClient(session, TEST_API_KEY),
+        )
+    updates: list[object] = []
+    handlers = {
+        "1": socket.subscribe_my_updates(updates.append),
+        "2": socket.subscribe_realtime_price("USD", updates.append),
+    }
+    decoder = FrameDecoder(SubscriptionData, secret=TEST_API_KEY)
+    outcomes: Counter[str] = Counter()
+
+    for _ in range(DECODED_FRAMES):
+        try:
+            decoded = decoder.decode(frame(rng, list(handlers)))
+        except FrameError:
+            outcomes["protocol error"] += 1
+            continue
+        if isinstance(decoded, Drifted):
+            outcomes["drifted"] += 1
+            data: SubscriptionData | BlinkModelError = decoded.error
+        elif decoded.type == "next" and isinstance(decoded.payload, ExecutionResult):
+            outcomes["data"] += 1
+            if decoded.payload.data is None:
+                continue
+            data = decoded.payload.data
+        else:
+            outcomes["housekeeping"] += 1
+            continue
+        if decoded.id in handlers:
+            handlers[decoded.id].deliver(data)
+
+    summary = ", ".join(f"{n:,} {what}" for what, n in sorted(outcomes.items()))
+    record_property("fuzz", f"{DECODED_FRAMES:,} frames decoded: {summary}")
+    assert sum(outcomes.values()) == DECODED_FRAMES
+    # Every kind came up, and the handlers took updates from what was left.
+    assert all(outcomes[kind] > 100 for kind in ("protocol error", "drifted", "data"))
+    assert len(updates) > 1000
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+async def test_fifteen_hundred_frames_through_a_live_socket(
+    simulator: BlinkSimulator,
+    harness: Build,
+    caplog: pytest.LogCaptureFixture,
+    record_property: Callable[[str, object], None],
 ) -> None:
     loop = asyncio.get_running_loop()
     unhandled: list[dict[str, Any]] = []
@@ -191,6 +266,7 @@ async def test_a_thousand_malformed_and_drifted_frames(
     finally:
         loop.set_exception_handler(previous_handler)
 
+    record_property("fuzz", f"{delivered:,} frames through a live socket; it recovered")
     assert delivered >= 1000
     assert unhandled == []
     assert h.task is not None

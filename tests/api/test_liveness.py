@@ -69,9 +69,11 @@ async def test_pong_deadline_replaces_a_silent_socket(
 
 
 async def test_production_timings_replace_a_dead_socket_within_45_seconds() -> None:
+    from custom_components.blink_wallet.api.backoff import (  # noqa: PLC0415
+        DEFAULT_BACKOFF_BASE,
+    )
     from custom_components.blink_wallet.api.websocket import (  # noqa: PLC0415
         DEFAULT_ACK_TIMEOUT,
-        DEFAULT_BACKOFF_BASE,
         DEFAULT_PING_INTERVAL,
         DEFAULT_PONG_TIMEOUT,
         DEFAULT_SILENCE_TIMEOUT,

@@ -100,7 +100,7 @@ async def test_a_failing_owner_callback_is_logged_and_the_stream_goes_on(
 async def test_failing_connection_and_gap_callbacks_do_not_stop_the_socket(
     simulator: BlinkSimulator, harness: Build, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken_gap() -> None:
+    def broken_gap() -> None:
         msg = "catch-up bug"
         raise RuntimeError(msg)
 

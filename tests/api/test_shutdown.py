@@ -103,36 +103,14 @@ async def test_close_while_waiting_for_the_ack(
     assert h.connection == []
 
 
-async def test_close_while_the_owner_catches_up(
-    simulator: BlinkSimulator, harness: Build
-) -> None:
-    catching_up = asyncio.Event()
-
-    async def slow_catch_up() -> None:
-        catching_up.set()
-        await asyncio.sleep(60)
-
-    before = tasks_now()
-    h = harness(gap=slow_catch_up)
-    h.my_updates()
-    h.start()
-    await h.streaming()
-    await simulator.drop_sockets()
-    await asyncio.wait_for(catching_up.wait(), 5)
-
-    async with asyncio.timeout(1):
-        await h.ws.close()
-
-    await settled(simulator, before)
-
-
-async def test_close_from_inside_the_catch_up(
+async def test_close_asked_for_by_the_gap_callback(
     simulator: BlinkSimulator, harness: Build
 ) -> None:
     holder: list[Harness] = []
+    closing: list[asyncio.Task[None]] = []
 
-    async def close_now() -> None:
-        await holder[0].ws.close()
+    def close_now() -> None:
+        closing.append(asyncio.get_running_loop().create_task(holder[0].ws.close()))
 
     before = tasks_now()
     h = harness(gap=close_now)
@@ -145,6 +123,7 @@ async def test_close_from_inside_the_catch_up(
     async with asyncio.timeout(2):
         assert h.task is not None
         await h.task
+        await closing[0]
 
     await settled(simulator, before)
 

@@ -52,7 +52,8 @@ from .models import (
     WalletCurrency,
     btc_price,
 )
-from .websocket import BlinkWebSocket, Subscription
+from .subscription import Subscription
+from .websocket import BlinkWebSocket
 
 __all__ = [
     "PRODUCTION_API_URL",

@@ -1,4 +1,4 @@
-"""Blink's live updates: a graphql-transport-ws socket kept alive until closed.
+"""The socket's lifecycle: one graphql-transport-ws socket to Blink, kept alive until closed.
 
 `BlinkWebSocket.run()` owns one socket at a time and replaces it whenever it
 stops working, following the contract's table of endings:
@@ -24,18 +24,17 @@ without errors, never on `connection_ack`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
 import itertools
 import logging
-import math
-import random
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import aiohttp
 
 from ._errors import cut, graphql_error, retry_after, says_unauthenticated
+from .backoff import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, Backoff
 from .budget import DEFAULT_REFUSAL_WINDOW, DEFAULT_WINDOW, SocketBudget
 from .client import BlinkClient
 from .const import GRAPHQL_TRANSPORT_WS, LOGGER
@@ -76,6 +75,7 @@ from .queries import (
     MY_UPDATES_SUBSCRIPTION,
     REALTIME_PRICE_SUBSCRIPTION,
 )
+from .subscription import Due, Handler, Subscription, typed
 
 DEFAULT_PING_INTERVAL: Final = 20.0
 DEFAULT_PONG_TIMEOUT: Final = 10.0
@@ -88,104 +88,12 @@ DEFAULT_SILENCE_TIMEOUT: Final = 600.0
 # (10 ms later, and only if three price lookups succeed), then every 30 s
 # (core/api/src/servers/trigger.ts): a resubscribed stream gets two ticks.
 DEFAULT_RESUBSCRIBE_TIMEOUT: Final = 75.0
-DEFAULT_BACKOFF_BASE: Final = 1.0
-DEFAULT_BACKOFF_CAP: Final = 300.0
 VALIDATION_REFUSAL_LIMIT: Final = 3
 
 _HTTP_REFUSED: Final = (401, 403)
 _HTTP_TOO_MANY_REQUESTS: Final = 429
 _HTTP_SERVICE_UNAVAILABLE: Final = 503
 _READ_SCOPE: Final = "READ"
-
-
-class Backoff:
-    """Exponential backoff with full jitter: a uniform wait below a doubling cap."""
-
-    def __init__(
-        self,
-        base: float,
-        cap: float,
-        *,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        """Start at `base` seconds, double per failure, never above `cap`."""
-        self._base = base
-        self._cap = cap
-        self._rng = rng
-        self.failures = 0
-
-    def ceiling(self) -> float:
-        """Return the most the next wait can be."""
-        return min(self._cap, math.ldexp(self._base, min(self.failures, 64)))
-
-    def next_delay(self, retry_after: float | None = None) -> float:
-        """Count a failure and return how long to wait; a server's wish wins."""
-        delay = self._rng() * self.ceiling()
-        self.failures += 1
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        return delay
-
-    def reset(self) -> None:
-        """Start again from `base`: something worked."""
-        self.failures = 0
-
-
-class Subscription:
-    """One subscription of a BlinkWebSocket; it survives reconnects until cancelled."""
-
-    def __init__(
-        self,
-        socket: BlinkWebSocket,
-        document: str,
-        variables: Mapping[str, Any],
-        on_data: Callable[[SubscriptionData | BlinkModelError], None],
-        operation_name: str | None,
-        *,
-        watch_silence: bool,
-        backoff: Backoff,
-    ) -> None:
-        """Register nothing yet; BlinkWebSocket.subscribe() does."""
-        self.document = document
-        self.variables: dict[str, Any] = dict(variables)
-        self.operation_name = operation_name
-        self._socket = socket
-        self._on_data = on_data
-        self._watch_silence = watch_silence
-        self._backoff = backoff
-        self._active = True
-        self._refusals = 0
-        self._troubled = False
-        # state on the current socket
-        self._op_id: str | None = None
-        self._deadline: float | None = None
-        self._resubscribed = False
-        self._retry_at: float | None = None
-        self._confirming = False
-        self._lost = False
-
-    @property
-    def active(self) -> bool:
-        """False once cancelled."""
-        return self._active
-
-    @property
-    def name(self) -> str:
-        """A name to log: the operation name, or the start of the document."""
-        return self.operation_name or cut(self.document, 40)
-
-    def cancel(self) -> None:
-        """Stop this subscription: send `complete` for it if live, then forget it."""
-        self._socket._cancel(self)  # noqa: SLF001 - the socket owns the wire
-
-    def _reset(self) -> None:
-        """Forget the previous socket's state; the subscription itself lives on."""
-        self._op_id = None
-        self._deadline = None
-        self._resubscribed = False
-        self._retry_at = None
-        self._confirming = False
-        self._lost = False
 
 
 class _Stop(Exception):  # noqa: N818 - a signal, not an error
@@ -229,8 +137,8 @@ class BlinkWebSocket:
     first attempt failed and a later one succeeded: the owner's state is older
     than the stream then), once the subscriptions are sent; and after a stream
     lost on a live socket (ended or refused by the server, or silent) is
-    subscribed again. It runs in its own task, so a slow catch-up never holds up
-    pings; catch-ups never overlap, and one asked for while another runs follows.
+    subscribed again. It only tells: scheduling the catch-up is the owner's job,
+    and every gap is told, also while the owner still catches up on the last one.
     """
 
     def __init__(
@@ -241,7 +149,7 @@ class BlinkWebSocket:
         *,
         client: BlinkClient,
         on_connection_change: Callable[[bool], None] | None = None,
-        on_gap: Callable[[], Awaitable[None]] | None = None,
+        on_gap: Callable[[], None] | None = None,
         ping_interval: float = DEFAULT_PING_INTERVAL,
         pong_timeout: float = DEFAULT_PONG_TIMEOUT,
         ack_timeout: float = DEFAULT_ACK_TIMEOUT,
@@ -284,8 +192,6 @@ class BlinkWebSocket:
         self._stopped = asyncio.Event()
         self._attempted = False
         self._trouble_since: float | None = None
-        self._gap_task: asyncio.Task[None] | None = None
-        self._gap_again = False
 
     # --- public -----------------------------------------------------------------
 
@@ -303,25 +209,26 @@ class BlinkWebSocket:
         self,
         document: str,
         variables: Mapping[str, Any] | None,
-        on_data: Callable[[SubscriptionData | BlinkModelError], None],
+        handler: Handler,
         *,
         operation_name: str | None = None,
         watch_silence: bool = False,
     ) -> Subscription:
-        """Subscribe to `document`; `on_data` gets each result's `data`.
+        """Subscribe to `document`; `handler` gets each result's `data`, typed.
 
         With `watch_silence`, a stream that stays silent longer than the silence
         timeout is subscribed again, and the socket replaced if that brings
         nothing: for streams the server republishes into, like myUpdates.
         """
         subscription = Subscription(
-            self,
             document,
             variables or {},
-            on_data,
             operation_name,
-            watch_silence=watch_silence,
+            handler,
+            silence_timeout=self._silence_timeout if watch_silence else None,
+            resubscribe_timeout=self._resubscribe_timeout,
             backoff=Backoff(self._backoff_base, self._backoff_cap),
+            on_cancel=self._cancel,
         )
         self._subscriptions.append(subscription)
         if self._conn is not None:
@@ -335,7 +242,7 @@ class BlinkWebSocket:
         return self.subscribe(
             MY_UPDATES_SUBSCRIPTION,
             {},
-            _typed("myUpdates", _my_updates, _itself, callback),
+            typed("myUpdates", _my_updates, _itself, callback),
             operation_name="MyUpdates",
             watch_silence=True,
         )
@@ -347,7 +254,7 @@ class BlinkWebSocket:
         return self.subscribe(
             REALTIME_PRICE_SUBSCRIPTION,
             {"currency": currency},
-            _typed(
+            typed(
                 f"realtimePrice({currency})",
                 _realtime_price,
                 _price_of,
@@ -376,7 +283,7 @@ class BlinkWebSocket:
         return self.subscribe(
             LN_INVOICE_PAYMENT_STATUS_BY_HASH_SUBSCRIPTION,
             {"paymentHash": payment_hash},
-            _typed(name, _invoice_status, _status_of, callback, on_error=on_error),
+            typed(name, _invoice_status, _status_of, callback, on_error=on_error),
             operation_name="LnInvoicePaymentStatusByHash",
         )
 
@@ -402,7 +309,6 @@ class BlinkWebSocket:
             if not self._aborting or (task is not None and task.uncancel() > 0):
                 raise
         finally:
-            await self._stop_catch_up()
             self._running = False
             self._run_task = None
             self._stopped.set()
@@ -487,7 +393,7 @@ class BlinkWebSocket:
             if self._closed.is_set() or not await self._handshake(conn):
                 return
             for subscription in self._subscriptions:
-                subscription._reset()  # noqa: SLF001
+                subscription.reset()
             try:
                 async with asyncio.TaskGroup() as tasks:
                     conn.tasks = tasks
@@ -505,7 +411,7 @@ class BlinkWebSocket:
         finally:
             self._conn = None
             for subscription in self._subscriptions:
-                subscription._reset()  # noqa: SLF001
+                subscription.reset()
             with contextlib.suppress(Exception):
                 await ws.close(code=aiohttp.WSCloseCode.OK)
             if conn.announced:
@@ -677,7 +583,7 @@ class BlinkWebSocket:
                 return
             if data is None:
                 # Blink completes a refused stream itself; the `complete` retries.
-                self._subscription_trouble(subscription, error)
+                subscription.trouble(error)
                 return
             LOGGER.debug("%s sent data with errors: %s", subscription.name, error)
         elif data is None:
@@ -685,10 +591,7 @@ class BlinkWebSocket:
             return
         else:
             self._on_healthy(conn, subscription)
-        try:
-            subscription._on_data(data)  # noqa: SLF001
-        except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
-            LOGGER.exception("Error handling an update of %s", subscription.name)
+        subscription.deliver(data)
 
     def _on_error(
         self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
@@ -704,8 +607,7 @@ class BlinkWebSocket:
         if says_unauthenticated(error):
             self._suspect_key(conn, subscription, error)
             return
-        subscription._refusals += 1  # noqa: SLF001
-        if subscription._refusals >= VALIDATION_REFUSAL_LIMIT:  # noqa: SLF001
+        if subscription.refused() >= VALIDATION_REFUSAL_LIMIT:
             msg = (
                 f"Blink refused the {subscription.name} subscription"
                 f" {VALIDATION_REFUSAL_LIMIT} times: {error.messages[0]}"
@@ -726,14 +628,7 @@ class BlinkWebSocket:
     def _on_healthy(self, conn: _Connection, subscription: Subscription) -> None:
         """Mark data without errors: this subscription, and this socket, work."""
         now = asyncio.get_running_loop().time()
-        if subscription._watch_silence:  # noqa: SLF001
-            subscription._deadline = now + self._silence_timeout  # noqa: SLF001
-        subscription._resubscribed = False  # noqa: SLF001
-        subscription._refusals = 0  # noqa: SLF001
-        subscription._backoff.reset()  # noqa: SLF001
-        if subscription._troubled:  # noqa: SLF001
-            subscription._troubled = False  # noqa: SLF001
-            LOGGER.info("Blink's %s subscription works again", subscription.name)
+        subscription.healthy(now)
         if not conn.healthy:
             conn.healthy = True
             self.backoff.reset()
@@ -748,13 +643,6 @@ class BlinkWebSocket:
 
     def _start(self, conn: _Connection, subscription: Subscription, now: float) -> None:
         op_id = str(next(self._ids))
-        subscription._op_id = op_id  # noqa: SLF001
-        subscription._retry_at = None  # noqa: SLF001
-        subscription._deadline = (  # noqa: SLF001
-            now + self._silence_timeout
-            if subscription._watch_silence  # noqa: SLF001
-            else None
-        )
         conn.by_id[op_id] = subscription
         conn.send(
             subscribe(
@@ -764,48 +652,33 @@ class BlinkWebSocket:
                 subscription.operation_name,
             )
         )
-        if subscription._lost:  # noqa: SLF001
-            # What the lost stream should have carried is gone, as over a
-            # reconnect: the owner catches up once this subscribe is out.
-            subscription._lost = False  # noqa: SLF001
-            conn.catch_up = True
+        if subscription.start(op_id, now):
+            conn.catch_up = True  # once this subscribe is out
 
     def _drop(self, conn: _Connection, subscription: Subscription) -> None:
         """Forget a subscription's id on this socket: its stream is lost."""
-        if subscription._op_id is not None:  # noqa: SLF001
-            conn.by_id.pop(subscription._op_id, None)  # noqa: SLF001
-        subscription._op_id = None  # noqa: SLF001
-        subscription._lost = True  # noqa: SLF001
+        op_id = subscription.drop()
+        if op_id is not None:
+            conn.by_id.pop(op_id, None)
 
     def _complete(self, conn: _Connection, subscription: Subscription) -> None:
         """End a subscription's stream on this socket ourselves."""
-        if subscription._op_id is not None:  # noqa: SLF001
-            conn.send(complete(subscription._op_id))  # noqa: SLF001
+        if subscription.op_id is not None:
+            conn.send(complete(subscription.op_id))
         self._drop(conn, subscription)
 
     def _cancel(self, subscription: Subscription) -> None:
-        if not subscription._active:  # noqa: SLF001
-            return
-        subscription._active = False  # noqa: SLF001
+        """Forget a cancelled subscription; complete its stream if live."""
         self._subscriptions.remove(subscription)
         if self._conn is not None:
             self._complete(self._conn, subscription)
-        subscription._reset()  # noqa: SLF001
+        subscription.reset()
 
     def _retry_later(
         self, conn: _Connection, subscription: Subscription, why: object
     ) -> None:
-        delay = subscription._backoff.next_delay()  # noqa: SLF001
-        subscription._retry_at = asyncio.get_running_loop().time() + delay  # noqa: SLF001
-        self._subscription_trouble(subscription, why)
+        subscription.retry_later(asyncio.get_running_loop().time(), why)
         conn.wake.set()
-
-    def _subscription_trouble(self, subscription: Subscription, why: object) -> None:
-        if subscription._troubled:  # noqa: SLF001
-            LOGGER.debug("Blink's %s subscription: %s", subscription.name, why)
-            return
-        subscription._troubled = True  # noqa: SLF001
-        LOGGER.warning("Blink's %s subscription failed: %s", subscription.name, why)
 
     def _suspect_key(
         self, conn: _Connection, subscription: Subscription, error: BlinkGraphQLError
@@ -814,7 +687,7 @@ class BlinkWebSocket:
         self.budget.refused(asyncio.get_running_loop().time())
         self._drop(conn, subscription)
         # Not resubscribed until the check is done (a dropped id cannot refuse twice).
-        subscription._confirming = True  # noqa: SLF001
+        subscription.confirm_key()
         if conn.tasks is not None:  # always, once frames are read
             conn.tasks.create_task(
                 self._confirm_for(conn, subscription, error),
@@ -897,14 +770,11 @@ class BlinkWebSocket:
             conn.pong_deadline = now + self._pong_timeout
             conn.next_ping = now + self._ping_interval
         for subscription in list(self._subscriptions):
-            if subscription._op_id is None:  # noqa: SLF001
-                if not subscription._confirming and (  # noqa: SLF001
-                    subscription._retry_at is None  # noqa: SLF001
-                    or now >= subscription._retry_at  # noqa: SLF001
-                ):
+            match subscription.due(now):
+                case Due.SUBSCRIBE:
                     self._start(conn, subscription, now)
-            elif subscription._deadline is not None and now >= subscription._deadline:  # noqa: SLF001
-                self._on_silence(conn, subscription, now)
+                case Due.SILENT:
+                    self._on_silence(conn, subscription, now)
 
     def _on_silence(
         self, conn: _Connection, subscription: Subscription, now: float
@@ -914,26 +784,22 @@ class BlinkWebSocket:
         The socket may still answer pings while the server has lost the stream;
         only the data tells (home-assistant/core#86462).
         """
-        if subscription._resubscribed:  # noqa: SLF001
+        if not subscription.silent():
             msg = f"Blink's {subscription.name} stream stayed silent"
             raise BlinkConnectionError(msg)
         LOGGER.debug("%s is silent; subscribing again", subscription.name)
         self._complete(conn, subscription)
         self._start(conn, subscription, now)
-        subscription._resubscribed = True  # noqa: SLF001
-        subscription._deadline = now + self._resubscribe_timeout  # noqa: SLF001
 
     def _next_deadline(self, conn: _Connection) -> float:
-        deadlines = [
+        deadline = (
             conn.pong_deadline if conn.pong_deadline is not None else conn.next_ping
-        ]
+        )
         for subscription in self._subscriptions:
-            if subscription._op_id is None:  # noqa: SLF001
-                if subscription._retry_at is not None:  # noqa: SLF001
-                    deadlines.append(subscription._retry_at)  # noqa: SLF001
-            elif subscription._deadline is not None:  # noqa: SLF001
-                deadlines.append(subscription._deadline)  # noqa: SLF001
-        return min(deadlines)
+            due = subscription.deadline()
+            if due is not None and due < deadline:
+                deadline = due
+        return deadline
 
     # --- telling the owner -----------------------------------------------------
 
@@ -946,33 +812,13 @@ class BlinkWebSocket:
             LOGGER.exception("Error in the connection callback")
 
     def _catch_up(self) -> None:
-        """Have the owner catch up over HTTP; one run at a time, none skipped."""
+        """Tell the owner its state is older than the stream: it catches up."""
         if self._on_gap is None:
             return
-        if self._gap_task is not None and not self._gap_task.done():
-            self._gap_again = True
-            return
-        self._gap_task = asyncio.get_running_loop().create_task(
-            self._run_catch_up(), name="blink_wallet ws catch-up"
-        )
-
-    async def _run_catch_up(self) -> None:
-        assert self._on_gap is not None  # noqa: S101 - only started with a callback
-        while True:
-            self._gap_again = False
-            try:
-                await self._on_gap()
-            except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
-                LOGGER.exception("Error catching up after a reconnect")
-            if not self._gap_again:
-                return
-
-    async def _stop_catch_up(self) -> None:
-        task, self._gap_task = self._gap_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        try:
+            self._on_gap()
+        except Exception:  # noqa: BLE001 - the owner's bug must not end the stream
+            LOGGER.exception("Error in the gap callback")
 
     def _note_trouble(self, failure: BaseException, delay: float) -> None:
         """One line when trouble starts; the retries go to debug.
@@ -1009,13 +855,6 @@ class BlinkWebSocket:
 # --- typed helpers ---------------------------------------------------------------
 
 
-class _Payload(Protocol):
-    """A subscription's payload: Blink's errors beside the value."""
-
-    @property
-    def errors(self) -> tuple[Any, ...]: ...
-
-
 def _my_updates(data: SubscriptionData) -> MyUpdate | None:
     return data.my_updates
 
@@ -1041,49 +880,6 @@ def _status_of(payload: InvoiceStatusUpdate) -> InvoiceStatus:
         msg = "LnInvoicePaymentStatusPayload.status is missing"
         raise BlinkModelError(msg)
     return payload.status
-
-
-def _typed[P: _Payload, T](
-    name: str,
-    pick: Callable[[SubscriptionData], P | None],
-    value: Callable[[P], T | None],
-    callback: Callable[[T], None],
-    *,
-    on_error: Callable[[BlinkGraphQLError], None] | None = None,
-) -> Callable[[SubscriptionData | BlinkModelError], None]:
-    """Hand `callback` the value of each result; a drifted payload is logged once.
-
-    Errors in the payload go to `on_error` when given.
-    """
-    warned = False
-
-    def on_data(data: SubscriptionData | BlinkModelError) -> None:
-        nonlocal warned
-        try:
-            if isinstance(data, BlinkModelError):
-                raise data
-            payload = pick(data)
-            if payload is None:
-                msg = f"{name} sent a result without its field"
-                raise BlinkModelError(msg)
-            if payload.errors:
-                error = graphql_error(list(payload.errors))
-                if on_error is not None:
-                    on_error(error)
-                    return
-                raise error
-            result = value(payload)
-        except BlinkError as err:
-            (LOGGER.debug if warned else LOGGER.warning)(
-                "Skipping an update of %s: %s", name, err
-            )
-            warned = True
-            return
-        warned = False
-        if result is not None:
-            callback(result)
-
-    return on_data
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
