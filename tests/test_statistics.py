@@ -22,11 +22,17 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.blink_wallet import balance_history
 from custom_components.blink_wallet.api import (
+    Account,
+    Wallet,
     WalletCurrency,
 )
 from custom_components.blink_wallet.balance_history import STATISTICS_DELAY_SECONDS
 from custom_components.blink_wallet.const import EVENT_PAYMENT_RECEIVED
-from custom_components.blink_wallet.statistics import hourly_balances, statistic_id
+from custom_components.blink_wallet.statistics import (
+    BalanceStatistics,
+    hourly_balances,
+    statistic_id,
+)
 from tests.api.payloads import make_transaction
 from tests.conftest import wait_until
 from tests.simulator import BlinkSimulator, Transaction
@@ -147,6 +153,15 @@ async def _set_up_and_import(
     return rows
 
 
+async def _settled(entry: MockConfigEntry) -> None:
+    """Wait until the start's statistics update and catch-up are both over."""
+    await wait_until(
+        lambda: (
+            entry.runtime_data.history.updates > 0 and entry.runtime_data.catch_ups > 0
+        )
+    )
+
+
 async def test_history_is_imported_hour_by_hour(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -176,18 +191,15 @@ async def test_second_setup_imports_nothing_new(
     simulator: BlinkSimulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    simulator.seed_history(count=600, days=60, seed=4)
+    simulator.seed_history(count=600, days=15, seed=4)
     btc_id = statistic_id(simulator.account.id, WalletCurrency.BTC)
     first = await _set_up_and_import(hass, mock_config_entry, btc_id)
-    await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)
-    await hass.async_block_till_done()
+    await _settled(mock_config_entry)
     requests = simulator.stats.http_operations["Transactions"]
     history_pages = 600 // 50
 
     assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await wait_until(lambda: mock_config_entry.runtime_data.catch_ups > 0)
-    await hass.async_block_till_done()
+    await _settled(mock_config_entry)
 
     assert await _rows(hass, btc_id) == first
     # The reload read only what the catch-up needs, not the whole history again.
@@ -195,6 +207,43 @@ async def test_second_setup_imports_nothing_new(
         simulator.stats.http_operations["Transactions"] - requests < history_pages / 2
     )
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_an_unload_during_the_first_import_leaves_no_wallet_half_done(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: BlinkSimulator,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One series written and not the other reads as no import: all history again."""
+    lookup = BalanceStatistics.async_last_hour
+    usd_lookups = 0
+    stuck = asyncio.Event()
+
+    async def slow_usd_lookup(
+        self: BalanceStatistics, account: Account, wallet: Wallet
+    ) -> datetime | None:
+        nonlocal usd_lookups
+        if wallet.currency is WalletCurrency.USD:
+            usd_lookups += 1
+            if usd_lookups == 2:  # the import's own, after the start's question
+                stuck.set()
+                await asyncio.Event().wait()  # a slow recorder; the unload cancels
+        return await lookup(self, account, wallet)
+
+    monkeypatch.setattr(BalanceStatistics, "async_last_hour", slow_usd_lookup)
+    simulator.seed_history(count=100, days=5, seed=6)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await asyncio.wait_for(stuck.wait(), 10)
+
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await async_wait_recording_done(hass)
+
+    btc_rows = await _rows(hass, statistic_id(simulator.account.id, WalletCurrency.BTC))
+    usd_rows = await _rows(hass, statistic_id(simulator.account.id, WalletCurrency.USD))
+    assert (len(btc_rows) > 0) is (len(usd_rows) > 0)
 
 
 async def test_payment_after_setup_continues_the_series(

@@ -54,6 +54,8 @@ class BalanceHistory:
         self._recent: dict[str, Transaction] = {}
         self._recent_since = dt_util.utcnow()
         self._closed = False
+        # Updates finished (imported, or given up until the next hour).
+        self.updates = 0
 
     @callback
     def async_start(self) -> None:
@@ -91,7 +93,7 @@ class BalanceHistory:
 
     def diagnostics(self) -> dict[str, Any]:
         """How much is kept for the hours not written yet (no ids, no amounts)."""
-        return {"transactions_kept": len(self._recent)}
+        return {"transactions_kept": len(self._recent), "updates": self.updates}
 
     @callback
     def _on_hour(self, now: datetime) -> None:
@@ -123,6 +125,8 @@ class BalanceHistory:
             LOGGER.debug(
                 "Balance statistics of %s not updated: %s", self._entry.title, err
             )
+        finally:
+            self.updates += 1
 
     async def _async_import_history(self, account: Account) -> None:
         """Read the history (bounded) and import every past hour of the balances."""

@@ -152,8 +152,11 @@ class BalanceStatistics:
         """
         now = now or dt_util.utcnow()
         imported = 0
-        for wallet in account.wallets:
-            last = await self.async_last_hour(account, wallet)
+        # Every lookup first, then every write with no await in between: an unload
+        # cancels this task, and one wallet imported and not the other would read
+        # to the next start as no import at all (the whole history read again).
+        lasts = [await self.async_last_hour(account, w) for w in account.wallets]
+        for wallet, last in zip(account.wallets, lasts, strict=True):
             if last is not None:
                 first_hour = last + HOUR
             elif history_start is not None:
