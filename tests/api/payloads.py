@@ -126,7 +126,7 @@ def make_transaction(
         settlement_amount=settlement_amount,
         settlement_currency=settlement_currency,
         settlement_fee=settlement_fee,
-        display_amount=str(settlement_display_amount),
+        settlement_display_amount=settlement_display_amount,
         settlement_display_currency="USD",
         external_id=external_id,
         settlement_via=Via(

@@ -2,17 +2,21 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+import json
 import logging
 import time
 from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
 
 from custom_components.blink_wallet.api import (
     Account,
+    BlinkClient,
     BlinkModelError,
     BlinkProtocolError,
+    BlinkWebSocket,
     Currency,
     IntraLedgerUpdate,
     LnUpdate,
@@ -28,7 +32,17 @@ from custom_components.blink_wallet.api import (
     TxStatus,
     WalletCurrency,
 )
-from custom_components.blink_wallet.api.models import NO_TRANSACTIONS, Price, Via
+from custom_components.blink_wallet.api.framing import (
+    ExecutionResult,
+    Frame,
+    FrameDecoder,
+)
+from custom_components.blink_wallet.api.models import (
+    NO_TRANSACTIONS,
+    Price,
+    SubscriptionData,
+    Via,
+)
 
 from .payloads import PAYMENT_HASH, TX_HASH, me, parsed, realtime_price, transaction
 
@@ -50,7 +64,7 @@ def test_lightning_receipt_is_read_in_full() -> None:
         settlement_amount=1000,
         settlement_currency=WalletCurrency.BTC,
         settlement_fee=0,
-        display_amount="0.95",
+        settlement_display_amount=Decimal("0.95"),
         settlement_display_currency="USD",
         external_id=None,
         settlement_via=Via(typename="SettlementViaLn"),
@@ -161,12 +175,9 @@ def test_missing_required_transaction_field_raises_model_error(field: str) -> No
         ("settlementAmount", "1000"),
         ("settlementCurrency", "EUR"),
         ("settlementDisplayAmount", "lots"),
-        ("settlementDisplayAmount", "NaN"),
-        ("settlementDisplayAmount", 0.95),
         ("memo", 5),
         ("settlementVia", []),
         ("settlementVia", {"transactionHash": TX_HASH}),
-        ("initiationVia", {"__typename": "InitiationViaLn"}),
     ],
 )
 def test_mistyped_transaction_field_raises_model_error(field: str, value: Any) -> None:
@@ -196,6 +207,21 @@ def test_unknown_fields_and_settlement_types_are_tolerated(
     assert tx.settlement == "teleport"
     assert tx.tx_hash is None
     assert not caplog.records
+
+
+def test_a_lightning_initiation_without_its_hash_reads_as_no_hash() -> None:
+    tx = parsed(
+        Transaction, transaction(initiationVia={"__typename": "InitiationViaLn"})
+    )
+
+    assert tx.initiation == "lightning"
+    assert tx.payment_hash is None
+
+
+def test_a_display_amount_sent_as_a_number_is_read_exactly() -> None:
+    tx = parsed(Transaction, transaction(settlementDisplayAmount=0.95))
+
+    assert tx.settlement_display_amount == Decimal("0.95")
 
 
 def test_integer_display_amount_is_accepted() -> None:
@@ -473,25 +499,44 @@ _PUSHED_CREATED_AT: list[object] = [
 
 
 @pytest.mark.parametrize("created_at", _PUSHED_CREATED_AT)
-def test_a_pushed_payment_is_dated_by_its_arrival(created_at: object) -> None:
-    before = time.time()
+async def test_a_pushed_payment_is_dated_by_its_arrival(created_at: object) -> None:
     pushed = transaction()
     pushed["createdAt"] = created_at
     if created_at is None:
         del pushed["createdAt"]
+    frame = {
+        "id": "1",
+        "type": "next",
+        "payload": {
+            "data": {
+                "myUpdates": {
+                    "errors": [],
+                    "me": me(btc=6000),
+                    "update": {
+                        "__typename": "LnUpdate",
+                        "status": "PAID",
+                        "transaction": pushed,
+                    },
+                }
+            }
+        },
+    }
+    got: list[MyUpdate] = []
+    async with aiohttp.ClientSession() as session:
+        socket = BlinkWebSocket(
+            session, "key", "ws://127.0.0.1:9", client=BlinkClient(session, "key")
+        )
+    subscription = socket.subscribe_my_updates(got.append)
+    decoded = FrameDecoder(SubscriptionData, secret="key").decode(json.dumps(frame))
+    assert isinstance(decoded, Frame)
+    assert isinstance(decoded.payload, ExecutionResult)
+    assert decoded.payload.data is not None
+    before = time.time()
 
-    update = my_update(
-        {
-            "errors": [],
-            "me": me(btc=6000),
-            "update": {
-                "__typename": "LnUpdate",
-                "status": "PAID",
-                "transaction": pushed,
-            },
-        }
-    )
+    # What the socket does with a `next` frame it read.
+    subscription.deliver(decoded.payload.data)
 
+    (update,) = got
     assert isinstance(update.update, PaymentUpdate)
     assert isinstance(update.update.transaction, PushedTransaction)
     arrived = update.update.transaction.created_at

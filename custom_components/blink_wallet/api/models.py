@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-import time
 from typing import Annotated, Any, ClassVar, Final, Self
 
 import msgspec
@@ -28,11 +27,6 @@ _SATS_PER_BTC_EXPONENT: Final = 8
 _LAST_SECOND: Final = 253_402_300_799
 
 type Seconds = Annotated[float, msgspec.Meta(ge=0, le=_LAST_SECOND)]
-# Display amounts are decimal strings in major units (Blink's
-# `SignedDisplayMajorAmount`); integers are accepted too.
-type DisplayAmount = (
-    Annotated[str, msgspec.Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")] | int
-)
 
 
 class WalletCurrency(StrEnum):
@@ -231,29 +225,18 @@ class Transaction(_Model, frozen=True, kw_only=True):
     settlement_amount: int
     settlement_currency: WalletCurrency
     settlement_fee: int
-    display_amount: DisplayAmount = msgspec.field(name="settlementDisplayAmount")
+    # A decimal string of major units (Blink's `SignedDisplayMajorAmount`); a JSON
+    # number is read exactly, from its digits.
+    settlement_display_amount: Decimal
     settlement_display_currency: str
     external_id: str | None = None
     settlement_via: Via
     initiation_via: Via
 
-    def __post_init__(self) -> None:
-        """Check what the types alone cannot."""
-        if self.initiation_via.typename == "InitiationViaLn" and (
-            self.initiation_via.payment_hash is None
-        ):
-            msg = "InitiationViaLn.paymentHash is missing"
-            raise ValueError(msg)
-
     @property
     def created_at(self) -> datetime:
         """When Blink booked it (a pushed one: when it arrived)."""
         return _utc(self.created)
-
-    @property
-    def settlement_display_amount(self) -> Decimal:
-        """The amount in the display currency's major unit, signed."""
-        return Decimal(self.display_amount)
 
     @property
     def settlement(self) -> str:
@@ -294,17 +277,15 @@ class PushedTransaction(Transaction, frozen=True, kw_only=True):
     """A transaction pushed by `myUpdates`: dated by its arrival.
 
     Blink's pushed `createdAt` is unusable (see `PUSHED_TRANSACTION_FRAGMENT`):
-    whatever stands there is not read. The struct is decoded as its frame is read,
-    so the moment it is built is the moment it arrived.
+    whatever stands there is not read. The socket dates it as its frame is read.
     """
 
     # A key with a space is no GraphQL name, so no server can send it.
     created: Seconds = msgspec.field(default=0.0, name="arrived at")
 
-    def __post_init__(self) -> None:
-        """Date it now."""
-        super().__post_init__()
-        msgspec.structs.force_setattr(self, "created", time.time())
+    def arrived(self, seconds: float) -> None:
+        """Date it by its arrival: once, as its frame is read, before anyone sees it."""
+        msgspec.structs.force_setattr(self, "created", seconds)
 
 
 class _PageInfo(_Model, frozen=True, kw_only=True):

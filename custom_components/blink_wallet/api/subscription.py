@@ -57,6 +57,8 @@ class Subscription:
         self._active = True
         self._refusals = 0
         self._troubled = False
+        # nothing to undo since data last came (the path of every frame)
+        self._clean = True
         # on the current socket
         self._op_id: str | None = None
         self._deadline: float | None = None
@@ -148,6 +150,9 @@ class Subscription:
         """Take note: data without errors came, so it works."""
         if self._silence_timeout is not None:
             self._deadline = now + self._silence_timeout
+        if self._clean:
+            return
+        self._clean = True
         self._resubscribed = False
         self._refusals = 0
         self._backoff.reset()
@@ -164,20 +169,24 @@ class Subscription:
         if self._resubscribed:
             return False
         self._resubscribed = True
+        self._clean = False
         return True
 
     def refused(self) -> int:
         """Blink refused it (validation); return how often in a row."""
+        self._clean = False
         self._refusals += 1
         return self._refusals
 
     def retry_later(self, now: float, why: object) -> None:
         """Wait a backoff before subscribing again."""
         self._retry_at = now + self._backoff.next_delay()
+        self._clean = False
         self.trouble(why)
 
     def trouble(self, why: object) -> None:
         """Log a failure: a warning the first time, then debug until it works."""
+        self._clean = False
         if self._troubled:
             LOGGER.debug("Blink's %s subscription: %s", self.name, why)
             return

@@ -29,6 +29,7 @@ import contextlib
 from dataclasses import dataclass, field
 import itertools
 import logging
+import time
 from typing import Any, Final
 
 import aiohttp
@@ -66,6 +67,7 @@ from .models import (
     InvoiceStatus,
     InvoiceStatusUpdate,
     MyUpdate,
+    PaymentUpdate,
     RealtimePrice,
     RealtimePriceUpdate,
     SubscriptionData,
@@ -109,6 +111,7 @@ class _Connection:
     """One socket and what goes with it; replaced whole on every reconnect."""
 
     ws: aiohttp.ClientWebSocketResponse
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     outbox: list[str] = field(default_factory=list)
     by_id: dict[str, Subscription] = field(default_factory=dict)
@@ -242,7 +245,7 @@ class BlinkWebSocket:
         return self.subscribe(
             MY_UPDATES_SUBSCRIPTION,
             {},
-            typed("myUpdates", _my_updates, _itself, callback),
+            typed("myUpdates", _my_updates, _arrived, callback),
             operation_name="MyUpdates",
             watch_silence=True,
         )
@@ -489,23 +492,34 @@ class BlinkWebSocket:
             message = await ws.receive()
             if message.type is aiohttp.WSMsgType.TEXT:
                 return self._frames.decode(message.data)
-            if message.type in (
-                aiohttp.WSMsgType.CLOSE,
-                aiohttp.WSMsgType.CLOSING,
-                aiohttp.WSMsgType.CLOSED,
-            ):
-                if self._closed.is_set():
-                    return None
-                if message.type is aiohttp.WSMsgType.CLOSE:
-                    raise self._closed_by_server(message.data, message.extra)
-                raise self._closed_by_server(ws.close_code, None)
-            if message.type is aiohttp.WSMsgType.ERROR:
-                msg = f"The socket failed: {type(message.data).__name__}"
-                raise BlinkConnectionError(msg)
-            if message.type is aiohttp.WSMsgType.BINARY:
-                msg = f"Blink sent a binary frame: {cut(message.data)}"
-                raise BlinkProtocolError(msg)
-            # Anything else is websocket housekeeping aiohttp already answered.
+            if self._not_text(ws, message):
+                return None
+
+    def _not_text(
+        self, ws: aiohttp.ClientWebSocketResponse, message: aiohttp.WSMessage
+    ) -> bool:
+        """Read what is not a frame: True when close() ended the socket.
+
+        Raises for a socket that ended otherwise; housekeeping aiohttp answered
+        itself is passed over (False).
+        """
+        if message.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+        ):
+            if self._closed.is_set():
+                return True
+            if message.type is aiohttp.WSMsgType.CLOSE:
+                raise self._closed_by_server(message.data, message.extra)
+            raise self._closed_by_server(ws.close_code, None)
+        if message.type is aiohttp.WSMsgType.ERROR:
+            msg = f"The socket failed: {type(message.data).__name__}"
+            raise BlinkConnectionError(msg)
+        if message.type is aiohttp.WSMsgType.BINARY:
+            msg = f"Blink sent a binary frame: {cut(message.data)}"
+            raise BlinkProtocolError(msg)
+        return False
 
     def _closed_by_server(self, code: object, reason: object) -> BlinkError:
         """Turn a close code into the error it means (`framing.ending`)."""
@@ -522,11 +536,14 @@ class BlinkWebSocket:
     # --- reading ----------------------------------------------------------------
 
     async def _read(self, conn: _Connection) -> None:
+        # The path of every frame: kept short (see docs/benchmarks.md).
+        ws, decode, text = conn.ws, self._frames.decode, aiohttp.WSMsgType.TEXT
         while True:
-            frame = await self._receive(conn.ws)
-            if frame is None:
+            message = await ws.receive()
+            if message.type is text:
+                self._dispatch(conn, decode(message.data))
+            elif self._not_text(ws, message):
                 raise _Stop
-            self._dispatch(conn, frame)
 
     def _dispatch(
         self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
@@ -627,7 +644,7 @@ class BlinkWebSocket:
 
     def _on_healthy(self, conn: _Connection, subscription: Subscription) -> None:
         """Mark data without errors: this subscription, and this socket, work."""
-        now = asyncio.get_running_loop().time()
+        now = conn.loop.time()
         subscription.healthy(now)
         if not conn.healthy:
             conn.healthy = True
@@ -867,7 +884,10 @@ def _invoice_status(data: SubscriptionData) -> InvoiceStatusUpdate | None:
     return data.ln_invoice_payment_status_by_hash
 
 
-def _itself(payload: MyUpdate) -> MyUpdate:
+def _arrived(payload: MyUpdate) -> MyUpdate:
+    """Date a pushed payment now, as its frame is read (its `createdAt` is unusable)."""
+    if isinstance(update := payload.update, PaymentUpdate):
+        update.transaction.arrived(time.time())
     return payload
 
 
