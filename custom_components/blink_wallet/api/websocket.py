@@ -541,7 +541,11 @@ class BlinkWebSocket:
         while True:
             message = await ws.receive()
             if message.type is text:
-                self._dispatch(conn, decode(message.data))
+                frame = decode(message.data)
+                if frame.type == "next":  # nearly every frame
+                    self._on_next(conn, frame)
+                else:
+                    self._dispatch(conn, frame)
             elif self._not_text(ws, message):
                 raise _Stop
 
@@ -582,8 +586,10 @@ class BlinkWebSocket:
     def _on_next(
         self, conn: _Connection, frame: Frame[SubscriptionData] | Drifted
     ) -> None:
-        subscription = self._subscription_of(conn, frame)
+        op_id = frame.id
+        subscription = None if op_id is None else conn.by_id.get(op_id)
         if subscription is None:
+            self._subscription_of(conn, frame)  # raises or logs why
             return
         data: SubscriptionData | BlinkModelError | None
         if isinstance(frame, Drifted):
