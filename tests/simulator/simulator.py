@@ -95,6 +95,7 @@ class BlinkSimulator:
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._walk: asyncio.Task[None] | None = None
         self._price_every = price_every
         self._ticker: asyncio.Task[None] | None = None
@@ -130,6 +131,7 @@ class BlinkSimulator:
             raise
         self._port = runner.addresses[0][1]
         self._runner = runner
+        self._site = site
         # A new server process knows no key yet (ws-server.ts keeps them in memory).
         self._core.auth_cache.clear()
         if self._price_every is not None:
@@ -150,6 +152,7 @@ class BlinkSimulator:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        site, self._site = self._site, None
         # No new socket from here on, as a server going down accepts none;
         # those open end next. (It keeps listening until cleanup: closing the
         # listener first races asyncio's accounting of the connections left.)
@@ -160,6 +163,13 @@ class BlinkSimulator:
             await self.close_sockets(close_code, "Server shutting down")
         with suppress(TimeoutError):
             await self.wait_for(lambda: not self._core.sessions, 2.0)
+        # Close what is still connected (keep-alive HTTP) while its server is up. A
+        # connection left to the garbage collector after its server closed makes
+        # asyncio wake the server's waiters twice (its clients are a WeakSet), and
+        # the TypeError surfaces in whichever test runs then.
+        server = None if site is None else site._server  # aiohttp keeps it private
+        if isinstance(server, asyncio.Server):
+            server.close_clients()
         await runner.cleanup()
         self._core.stopping = False
 
