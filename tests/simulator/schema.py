@@ -15,6 +15,7 @@ WRITE, creating invoices RECEIVE or WRITE; a missing scope is a top-level error
 from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 import re
@@ -33,6 +34,7 @@ from graphql import (
 
 from . import bolt11, lightning
 from .control import Behaviour, Stats
+from .price_history import js_round, point as price_point
 from .pubsub import (
     Alarm,
     ErrorEvent,
@@ -304,6 +306,26 @@ def _quote(info: Info, currency: str) -> RealtimePrice:
 
 def _realtime_price(_root: Any, info: Info, currency: str) -> Any:
     return _quote(info, currency)
+
+
+def _btc_price_list(_root: Any, info: Info, range: str) -> Any:  # noqa: A002
+    """Blink's price history, USD cents per BTC, and the live price appended.
+
+    blinkbitcoin/blink core/api/src/graphql/public/root/query/btc-price-list.ts;
+    an empty history is PriceHistoryNotAvailableError, mapped to
+    UNEXPECTED_CLIENT_ERROR (core/api/src/graphql/error-map.ts).
+    """
+    state = info.context.state
+    now = state.clock()
+    points = state.price_history.points(range, datetime.fromtimestamp(now, UTC))
+    if not points:
+        msg = (
+            "Unexpected error occurred, please try again or contact support if it"
+            " persists (code: PriceHistoryNotAvailableError)"
+        )
+        raise _error(msg, "UNEXPECTED_CLIENT_ERROR")
+    live = price_point(js_round(now), float(state.market.btc_usd))
+    return [p.as_graphql() for p in (*points, live)]
 
 
 # --- Account and Wallet ------------------------------------------------------------
@@ -738,6 +760,7 @@ _QUERY: dict[str, Resolver] = {
     "authorization": _authorization,
     "currencyList": _currency_list,
     "realtimePrice": _realtime_price,
+    "btcPriceList": _btc_price_list,
     "lnInvoicePaymentStatusByHash": _status_by_hash,
     "lnInvoicePaymentStatusByPaymentRequest": _status_by_request,
     "lnInvoicePaymentStatus": _status_payload_by_request,

@@ -21,6 +21,7 @@ from . import history, ledger, lightning
 from .app import Core, build_app
 from .control import Behaviour, HttpFault, Stats
 from .ingress import Ingress
+from .price_history import HOUR
 from .protocol import WsSession
 from .pubsub import (
     Hub,
@@ -287,6 +288,11 @@ class BlinkSimulator:
         """
         market = self.state.market
         market.btc_usd = Decimal(usd_per_btc)
+        # The history service stores the candle of this hour once, as it first sees
+        # it (blinkbitcoin/price history/src/services/database/price.ts: ON CONFLICT
+        # DO NOTHING).
+        hour = int(self.state.clock()) // HOUR * HOUR
+        self.state.price_history.record(hour, market.btc_usd)
         await self.publish_prices()
 
     async def publish_prices(self) -> None:
@@ -680,6 +686,18 @@ class BlinkSimulator:
         return history.seed_history(
             self.state, account, count=count, days=days, seed=seed
         )
+
+    def seed_price_history(self, days: int = 30, seed: int = 1) -> None:
+        """Give the history service `days` of hourly closes, a walk ending at the price.
+
+        The current hour is left out: its candle is stored once the price moves.
+        """
+        rng = random.Random(seed)  # noqa: S311 - reproducible test data
+        hour = int(self.state.clock()) // HOUR * HOUR
+        price = float(self.state.market.btc_usd)
+        for back in range(1, days * 24 + 1):
+            self.state.price_history.record(hour - back * HOUR, price)
+            price *= 1 + rng.uniform(-0.004, 0.004)
 
     def disable_receive(self, account: Account | None = None) -> None:
         """Refuse the account new invoices: RECEIVE_DISABLED, as in Blink's wind-down.

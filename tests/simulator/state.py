@@ -13,6 +13,8 @@ import time
 from typing import TYPE_CHECKING, Literal
 import uuid
 
+from .price_history import PriceHistory
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -442,6 +444,8 @@ class SimulatorState:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible test data
         self.clock = clock
         self.market = Market(Decimal(btc_usd), int(clock()))
+        # The price-history service's hourly closes (empty until seeded or moved).
+        self.price_history = PriceHistory()
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, ApiKey] = {}
         # invoices by payment hash, and the payments sent through the API
