@@ -96,6 +96,52 @@ async def test_realtime_price(client: BlinkClient) -> None:
     assert price.btc_sat_price == Decimal("0.095")
 
 
+async def test_btc_price_history_oldest_first_with_the_live_price_last(
+    client: BlinkClient, simulator: BlinkSimulator
+) -> None:
+    simulator.seed_price_history(days=3)
+
+    points = await client.btc_price_history("ONE_DAY")
+
+    # the past 24 hours but this one (stored once the price moves), then the live price
+    assert len(points) - 1 in (23, 24)
+    stamps = [p.timestamp for p in points]
+    assert stamps == sorted(stamps)
+    assert all(s.minute == s.second == 0 for s in stamps[:-1])
+    # 95,000 survives Blink's 32-bit float exactly
+    assert points[-1].usd_per_btc == Decimal(95_000)
+    assert points[-1].price.currency_unit == "USDCENT"
+
+
+async def test_a_null_price_point_is_dropped(
+    session: aiohttp.ClientSession, socket_enabled: None
+) -> None:
+    """The schema lets an item of the list be null; Blink's own app drops those."""
+    point = {
+        "timestamp": 1_796_245_200,
+        "price": {"base": 950_000_000_000, "offset": 4, "currencyUnit": "USDCENT"},
+    }
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.json_response({"data": {"btcPriceList": [None, point]}})
+
+    app = web.Application()
+    app.router.add_post("/graphql", answer)
+    async with serve(app) as url:
+        client = BlinkClient(session, TEST_API_KEY, api_url=f"{url}/graphql")
+        (only,) = await client.btc_price_history("ONE_DAY")
+
+    assert only.usd_per_btc == Decimal(950_000)
+    assert only.timestamp == datetime.fromtimestamp(1_796_245_200, UTC)
+
+
+async def test_btc_price_history_blink_does_not_have(client: BlinkClient) -> None:
+    with pytest.raises(BlinkGraphQLError) as refused:
+        await client.btc_price_history("ONE_WEEK")
+
+    assert refused.value.codes == ("UNEXPECTED_CLIENT_ERROR",)
+
+
 async def test_scopes(
     session: aiohttp.ClientSession, simulator: BlinkSimulator, client: BlinkClient
 ) -> None:

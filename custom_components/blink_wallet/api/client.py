@@ -36,12 +36,14 @@ from .models import (
     InvoiceStatusUpdate,
     PaymentResult,
     PaymentSendResult,
+    PricePoint,
     RealtimePrice,
     Transaction,
     TransactionPage,
 )
 from .queries import (
     ACCOUNT_QUERY,
+    BTC_PRICE_LIST_QUERY,
     CURRENCY_LIST_QUERY,
     LN_ADDRESS_PAYMENT_SEND_MUTATION,
     LN_INVOICE_CREATE_MUTATION,
@@ -204,6 +206,20 @@ class BlinkClient:
             REALTIME_PRICE_QUERY, {"currency": currency}, operation_name="RealtimePrice"
         )
         return convert(_field(data, "realtimePrice"), RealtimePrice, "realtimePrice")
+
+    async def btc_price_history(self, price_range: str) -> tuple[PricePoint, ...]:
+        """Return Blink's BTC price history over `price_range`, oldest first.
+
+        `price_range` is one of ONE_DAY, ONE_WEEK, ONE_MONTH, ONE_YEAR, FIVE_YEARS.
+        The last point is the live price, not a bucket. Needs no scope.
+        """
+        data = await self.execute(
+            BTC_PRICE_LIST_QUERY, {"range": price_range}, operation_name="BtcPriceList"
+        )
+        points = _field(data, "btcPriceList")
+        # The schema lets an item be null; Blink's own app drops such items.
+        read = convert(points, tuple[PricePoint | None, ...], "btcPriceList")
+        return tuple(point for point in read if point is not None)
 
     async def scopes(self) -> frozenset[str]:
         """Return the scopes of the API key (READ, RECEIVE, WRITE)."""

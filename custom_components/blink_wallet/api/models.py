@@ -392,6 +392,30 @@ class RealtimePrice(
         return self.usd_cent.value
 
 
+class _UnitPrice(_Ratio, frozen=True, kw_only=True):
+    currency_unit: str
+
+
+class PricePoint(_Model, frozen=True, kw_only=True):
+    """One point of Blink's price history: the price of a bitcoin at `timestamp`.
+
+    Blink serves it in US cents per BTC (`USDCENT`) whatever the display currency.
+    """
+
+    seconds: Seconds = msgspec.field(name="timestamp")
+    price: _UnitPrice
+
+    @property
+    def timestamp(self) -> datetime:
+        """The start of the bucket (the live price: the moment it was asked for)."""
+        return _utc(self.seconds)
+
+    @property
+    def usd_per_btc(self) -> Decimal:
+        """US dollars per bitcoin, exactly as Blink sent it."""
+        return _shift(self.price.value, -2)
+
+
 def btc_price(price: RealtimePrice, fraction_digits: int) -> Decimal:
     """Return the price of one bitcoin in major units of the display currency.
 

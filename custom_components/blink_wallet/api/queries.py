@@ -105,6 +105,17 @@ query PendingIncomingTransactions {
     + TRANSACTION_FRAGMENT
 )
 
+# Blink's price history: US cents per BTC whatever the display currency, buckets
+# per range, the live price appended (see tests/simulator/price_history.py).
+BTC_PRICE_LIST_QUERY: Final = """
+query BtcPriceList($range: PriceGraphRange!) {
+  btcPriceList(range: $range) {
+    timestamp
+    price { base offset currencyUnit }
+  }
+}
+"""
+
 CURRENCY_LIST_QUERY: Final = """
 query CurrencyList {
   currencyList { id symbol name flag fractionDigits }
